@@ -1,0 +1,139 @@
+# journalagent — build, install and test.
+#   make                       build everything into build/
+#   make install DESTDIR=ROOT  install into a root filesystem and enable the units
+#   make check                 unit tests (plain and ASan/UBSan) + integration tests under real systemd
+#   make check-unit            unit tests only
+
+PREFIX     ?= /usr
+BINDIR     ?= $(PREFIX)/bin
+# The shim's path is a public name (images built for the prior art COPY it there): /usr/lib.
+SHIMDIR    ?= $(PREFIX)/lib
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+VERSION    := 0.1.0
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS     ?= -O2 -g
+
+# Required flags: users may change -O/-g through CFLAGS, never these.
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wimplicit-fallthrough -Wwrite-strings -fstack-protector-strong \
+	-D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -Icommon
+LIBSYSTEMD_VERSION := $(shell $(PKG_CONFIG) --modversion libsystemd 2>/dev/null | cut -d. -f1)
+ifeq ($(LIBSYSTEMD_VERSION),)
+$(error libsystemd not found by pkg-config: install libsystemd-dev (Debian) or systemd-devel (Fedora))
+endif
+override CPPFLAGS += -DLIBSYSTEMD_VERSION=$(LIBSYSTEMD_VERSION) -DVERSION='"$(VERSION)"' \
+	-DSHIM_PATH='"$(SHIMDIR)/libjournalagent_interceptor.so"'
+SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd)
+override LDFLAGS += -Wl,-z,relro,-z,now
+
+B := build
+COMMON_SRC := common/protocol.c common/fdpass.c
+LOG_SRC    := common/log.c
+SHIM_SRC   := preload/interceptor.c preload/saved_fds.c preload/deposit.c
+BROKER_SRC := broker/main.c broker/store.c broker/server.c
+CLIENT_SRC := client/main.c client/broker_client.c client/json_output.c client/cursor_file.c \
+	client/output_writer.c client/forwarder.c client/options.c
+BOOT_SRC   := bootstrap/main.c
+
+PROGRAMS := $(B)/journalagent-broker $(B)/journalagent $(B)/systemd-bootstrap
+SHIM     := $(B)/libjournalagent_interceptor.so
+
+all: $(PROGRAMS) $(SHIM)
+
+$(B)/pie/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -MMD -MP -c -o $@ $<
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+pie = $(patsubst %.c,$(B)/pie/%.o,$(1))
+pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
+
+$(B)/journalagent-broker: $(call pie,$(BROKER_SRC) $(COMMON_SRC) $(LOG_SRC))
+	$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $^ $(SYSTEMD_LIBS)
+
+$(B)/journalagent: $(call pie,$(CLIENT_SRC) $(COMMON_SRC) $(LOG_SRC))
+	$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $^ $(SYSTEMD_LIBS)
+
+$(B)/systemd-bootstrap: $(call pie,$(BOOT_SRC))
+	$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $^
+
+# The shim exports only the interposed symbols (preload/interceptor.map) and links nothing but
+# libc and libdl: PID 1 must not pull in anything else.
+$(SHIM): $(call pic,$(SHIM_SRC) $(COMMON_SRC)) preload/interceptor.map
+	$(CC) $(CFLAGS) -shared $(LDFLAGS) -Wl,--version-script=preload/interceptor.map -o $@ \
+		$(call pic,$(SHIM_SRC) $(COMMON_SRC)) -ldl
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+UNITS := journalagent-broker.socket journalagent-broker.service journalagent.service
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(SHIM) $(DESTDIR)$(SHIMDIR)/
+	for u in $(UNITS); do install -m 0644 systemd-units/$$u $(DESTDIR)$(UNITDIR)/; done
+	# Enable: the symlinks `systemctl enable` would make, from each unit's [Install] WantedBy=.
+	for u in $(UNITS); do \
+		for t in $$(sed -n 's/^WantedBy=//p' systemd-units/$$u); do \
+			install -d $(DESTDIR)$(SYSCONFDIR)/systemd/system/$$t.wants; \
+			ln -sf $(UNITDIR)/$$u $(DESTDIR)$(SYSCONFDIR)/systemd/system/$$t.wants/$$u; \
+		done; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS))) $(DESTDIR)$(SHIMDIR)/$(notdir $(SHIM))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	rm -f $(foreach u,$(UNITS),$(wildcard $(DESTDIR)$(SYSCONFDIR)/systemd/system/*.wants/$(u)))
+
+# ---- tests ------------------------------------------------------------------------------------
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+UNIT_TESTS := test-protocol test-fdpass test-cursor-file test-json-output test-saved-fds
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Unit tests link the module under test directly (default visibility, so sanitizers work).
+test_src_test-protocol     := common/protocol.c
+test_src_test-fdpass       := common/protocol.c common/fdpass.c
+test_src_test-cursor-file  := client/cursor_file.c
+test_src_test-json-output  := client/json_output.c
+test_src_test-saved-fds    := preload/saved_fds.c
+test_wrap_test-fdpass      := -Wl,--wrap=sendmsg
+test_wrap_test-cursor-file := -Wl,--wrap=pwrite
+
+define unit_test
+$(B)/test/$(1): test/unit/$(1).c $$(test_src_$(1)) $$(wildcard common/*.h client/*.h preload/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -Wno-missing-prototypes -Iclient -Ipreload -o $$@ $$< $$(test_src_$(1)) $$(test_wrap_$(1)) $$(CMOCKA_LIBS) $$(SYSTEMD_LIBS)
+$(B)/test-san/$(1): test/unit/$(1).c $$(test_src_$(1)) $$(wildcard common/*.h client/*.h preload/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $(SAN_FLAGS) -Wno-missing-prototypes -Iclient -Ipreload -o $$@ $$< $$(test_src_$(1)) $$(test_wrap_$(1)) $$(CMOCKA_LIBS) $$(SYSTEMD_LIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
+
+check-unit: $(addprefix $(B)/test/,$(UNIT_TESTS)) $(addprefix $(B)/test-san/,$(UNIT_TESTS))
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+
+check-integration: all
+	test/integration/run.sh
+
+check: check-unit check-integration
+
+fmt:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all install uninstall check check-unit check-integration fmt clean
+
+# A misbehaving client for the integration tests (copied into the test containers).
+$(B)/test/ja-peer: test/tools/ja-peer.c $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $^
+
+check-integration: $(B)/test/ja-peer

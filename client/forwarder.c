@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <systemd/sd-event.h>
+
+#include "forwarder.h"
+#include "log.h"
+#include "macros.h"
+#include "output_writer.h"
+
+void forwarder_done(struct forwarder *f) {
+        buffer_free(&f->out);
+        json_scratch_free(&f->scratch);
+        free(f->pending_cursor);
+        f->pending_cursor = NULL;
+}
+
+int forwarder_position(struct forwarder *f, const char *cursor, long lines,
+                       bool *ret_have_current) {
+        sd_journal *j = f->journal;
+        int r;
+
+        *ret_have_current = false;
+        if (cursor) {
+                r = sd_journal_seek_cursor(j, cursor);
+                if (r >= 0) {
+                        /* seek_cursor lands on the cursor's entry if it still exists, else on
+                         * the next one: print it only in the second case. */
+                        r = sd_journal_next(j);
+                        if (r > 0)
+                                *ret_have_current = sd_journal_test_cursor(j, cursor) <= 0;
+                        return 0;
+                }
+                log_warning_errno(r, "Cannot seek to the saved cursor (%m), starting from the "
+                                     "beginning; entries may be repeated.");
+        }
+
+        if (lines >= 0) {
+                r = sd_journal_seek_tail(j);
+                if (r < 0)
+                        return r;
+                /* previous() after seek_tail lands on the last entry on every systemd version
+                 * (next() does not since 254). */
+                if (lines == 0) {
+                        r = sd_journal_previous(j);
+                        return r < 0 ? r : 0;
+                }
+                r = sd_journal_previous_skip(j, (uint64_t) lines);
+                if (r < 0)
+                        return r;
+                *ret_have_current = r > 0;
+                return 0;
+        }
+        return sd_journal_seek_head(j);
+}
+
+static void save_cursor(struct forwarder *f) {
+        int r;
+
+        if (!f->cursor_file || !f->pending_cursor)
+                return;
+        r = cursor_file_save(f->cursor_file, f->pending_cursor);
+        if (r < 0 && !f->cursor_save_failed) {
+                /* Keep forwarding: a stale cursor only means repeats after a restart. */
+                log_warning_errno(r, "Cannot save the cursor to %s, ignoring (a restart will "
+                                     "repeat entries): %m",
+                                  f->cursor_file->path);
+                f->cursor_save_failed = true;
+        } else if (r >= 0)
+                f->cursor_save_failed = false;
+}
+
+/* Writes the first n bytes of the buffer and records the position after them. */
+static int write_out(struct forwarder *f, size_t n) {
+        int r;
+
+        if (n == 0)
+                return 0;
+        r = output_write_all(f->out_fd, f->out.data, n);
+        if (r < 0)
+                return r;
+        buffer_consume(&f->out, n);
+        return 0;
+}
+
+static int flush(struct forwarder *f) {
+        int r = write_out(f, f->out.len);
+
+        if (r < 0)
+                return r;
+        save_cursor(f);
+        return 0;
+}
+
+static int emit_current(struct forwarder *f) {
+        char *cursor = NULL;
+        size_t before = f->out.len;
+        int r;
+
+        r = sd_journal_get_cursor(f->journal, &cursor);
+        if (r < 0)
+                return r == -EADDRNOTAVAIL ? 0 : r;
+        r = json_append_entry(f->journal, cursor, &f->out, &f->scratch, &f->json);
+        if (r == -EBADMSG || r == -EADDRNOTAVAIL) {
+                /* An unreadable (e.g. half-written or corrupt) entry: journalctl skips it too. */
+                free(cursor);
+                return 0;
+        }
+        if (r < 0) {
+                free(cursor);
+                return r;
+        }
+        f->n_entries++;
+
+        /* Batches hold whole lines: write what came before once this entry does not fit. */
+        if (f->out.len > f->batch_size && before > 0) {
+                r = write_out(f, before);
+                if (r < 0) {
+                        free(cursor);
+                        return r;
+                }
+                save_cursor(f);
+        }
+        free(f->pending_cursor);
+        f->pending_cursor = cursor;
+        if (f->out.len >= f->batch_size)
+                return flush(f);
+        return 0;
+}
+
+/* Forwards every entry available now. */
+static int drain(struct forwarder *f, bool have_current) {
+        int r;
+
+        if (have_current) {
+                r = emit_current(f);
+                if (r < 0)
+                        return r;
+        }
+        while ((r = sd_journal_next(f->journal)) > 0) {
+                r = emit_current(f);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return flush(f);
+}
+
+struct follow_state {
+        struct forwarder *f;
+        sd_event_source *timer;
+        int result;
+};
+
+static int rearm_timer(struct follow_state *s) {
+        uint64_t t;
+        int r;
+
+        r = sd_journal_get_timeout(s->f->journal, &t);
+        if (r < 0)
+                return r;
+        if (t == UINT64_MAX)
+                return sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+        r = sd_event_source_set_time(s->timer, t);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+}
+
+static int on_journal_change(struct follow_state *s) {
+        int r;
+
+        (void) sd_journal_process(s->f->journal);
+        r = drain(s->f, false);
+        if (r >= 0)
+                r = rearm_timer(s);
+        if (r < 0) {
+                s->result = r;
+                return sd_event_exit(sd_event_source_get_event(s->timer), r);
+        }
+        return 0;
+}
+
+static int on_journal_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        (void) source;
+        (void) fd;
+        (void) revents;
+        return on_journal_change(userdata);
+}
+
+static int on_journal_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void) source;
+        (void) usec;
+        return on_journal_change(userdata);
+}
+
+static int on_stop_signal(sd_event_source *source, const struct signalfd_siginfo *si,
+                          void *userdata) {
+        struct follow_state *s = userdata;
+
+        /* Stopping (container shutdown): forward what reached the journal so far, then go. */
+        log_debug("Got signal %u, forwarding what is left and exiting.", si->ssi_signo);
+        (void) sd_journal_process(s->f->journal);
+        s->result = drain(s->f, false);
+        return sd_event_exit(sd_event_source_get_event(source), 0);
+}
+
+static int follow(struct forwarder *f) {
+        struct follow_state s = {.f = f};
+        sd_event *event = NULL;
+        sd_event_source *io = NULL;
+        sigset_t mask;
+        int fd, r;
+
+        fd = sd_journal_get_fd(f->journal);
+        if (fd < 0)
+                return log_error_errno(fd, "Cannot watch the journal for changes: %m");
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = sd_event_new(&event);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(event, NULL, SIGTERM, on_stop_signal, &s);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, on_stop_signal, &s);
+        if (r >= 0)
+                r = sd_event_add_io(event, &io, fd, (uint32_t) sd_journal_get_events(f->journal),
+                                    on_journal_io, &s);
+        if (r >= 0)
+                r = sd_event_add_time(event, &s.timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
+                                      on_journal_timer, &s);
+        if (r >= 0)
+                r = rearm_timer(&s);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up the event loop: %m");
+                goto finish;
+        }
+
+        /* Entries may have arrived between the first drain and the watch being set up. */
+        r = on_journal_change(&s);
+        if (r >= 0 && s.result >= 0)
+                r = sd_event_loop(event);
+        if (s.result < 0)
+                r = s.result;
+finish:
+        sd_event_source_disable_unref(io);
+        sd_event_source_disable_unref(s.timer);
+        sd_event_unref(event);
+        return r;
+}
+
+int forwarder_run(struct forwarder *f, bool have_current) {
+        int r;
+
+        if (f->follow) {
+                /* Set up the journal's inotify watch before reading, so nothing slips between. */
+                r = sd_journal_get_fd(f->journal);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot watch the journal for changes: %m");
+        }
+        r = drain(f, have_current);
+        if (r < 0 || !f->follow)
+                return r;
+        return follow(f);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The forwarding loop: read entries with sd-journal, format them, write them in batches of whole
+ * lines, and after each completed write save the cursor of its last entry. A crash therefore
+ * repeats at most the entries of one write, each with the same __CURSOR, and loses none.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <systemd/sd-journal.h>
+
+#include "buffer.h"
+#include "cursor_file.h"
+#include "json_output.h"
+
+struct forwarder {
+        sd_journal *journal;
+        int out_fd;
+        size_t batch_size;
+        struct cursor_file *cursor_file; /* NULL: no saving */
+        struct json_options json;
+        bool follow;
+
+        /* state */
+        struct buffer out;
+        struct json_scratch scratch;
+        char *pending_cursor; /* cursor of the last entry in out */
+        bool cursor_save_failed;
+        unsigned long n_entries;
+};
+
+/* Positions the journal: after the saved cursor when there is one (seek, next, and skip the entry
+ * if it is the cursor's own), else the last `lines` entries (lines >= 0), else the head. Sets
+ * *ret_have_current when the journal already stands on the first entry to print. */
+int forwarder_position(struct forwarder *f, const char *cursor, long lines, bool *ret_have_current);
+
+/* Forwards until the end of the journal (and, with follow, forever until SIGTERM/SIGINT, after
+ * which it forwards what is there and returns). Returns 0 or -errno; -EPIPE when the reader of
+ * the output is gone. */
+int forwarder_run(struct forwarder *f, bool have_current);
+
+void forwarder_done(struct forwarder *f);

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journalagent: forwards the journal, one journalctl-style line per entry, to the container's
+ * stdout (fetched from journalagent-broker) or to its own stdout.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-id128.h>
+#include <systemd/sd-journal.h>
+
+#include "broker_client.h"
+#include "cursor_file.h"
+#include "forwarder.h"
+#include "log.h"
+#include "macros.h"
+#include "options.h"
+#include "output_writer.h"
+#include "protocol.h"
+
+/* Exit codes (documented in --help and README.md); sysexits.h values where one fits. */
+#define EXIT_USAGE         2
+#define EXIT_NO_FD         66 /* EX_NOINPUT: the broker holds no stdout */
+#define EXIT_NO_BROKER     69 /* EX_UNAVAILABLE */
+#define EXIT_OUTPUT_GONE   74 /* EX_IOERR: the container's log reader went away */
+#define EXIT_NOT_PERMITTED 77 /* EX_NOPERM */
+
+static int exit_code_for(int r) {
+        switch (r) {
+        case -ENOENT:
+                return EXIT_NO_FD;
+        case -ECONNREFUSED:
+        case -ETIMEDOUT:
+                return EXIT_NO_BROKER;
+        case -EACCES:
+                return EXIT_NOT_PERMITTED;
+        case -EPIPE:
+                return EXIT_OUTPUT_GONE;
+        default:
+                return EXIT_FAILURE;
+        }
+}
+
+/* Is fd the stream systemd connected to the journal ($JOURNAL_STREAM = "dev:ino")? Writing the
+ * journal into the journal would loop forever. */
+static bool fd_is_journal_stream(int fd) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        return e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(fd, &st) == 0 &&
+               (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
+static int open_output(const struct options *o, int *ret_fd) {
+        enum output_target t = o->target;
+        int fds[2] = {-1, -1}, r;
+
+        if (t == TARGET_AUTO)
+                t = fd_is_journal_stream(STDOUT_FILENO) ? TARGET_BROKER : TARGET_STDOUT;
+        if (t == TARGET_STDOUT) {
+                *ret_fd = STDOUT_FILENO;
+                return 0;
+        }
+
+        r = broker_fetch(o->broker_socket, PROTO_STREAM_ALL, fds);
+        if (r < 0)
+                return r;
+        /* stderr is fetched for the stderr split (a later option); nothing uses it yet. */
+        safe_close(fds[1]);
+        if (fds[0] < 0)
+                return log_error_errno(ENOENT, "The broker holds the container's stderr but not "
+                                               "its stdout; nothing to write to.");
+        *ret_fd = fds[0];
+        return 0;
+}
+
+static int add_matches(sd_journal *j, const struct options *o) {
+        int r;
+
+        for (char **m = o->matches; m && *m; m++) {
+                if (strcmp(*m, "+") == 0)
+                        r = sd_journal_add_disjunction(j);
+                else
+                        r = sd_journal_add_match(j, *m, 0);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid match '%s': %m", *m);
+        }
+        return 0;
+}
+
+/* -b: the running boot when reading the local journal (journalctl's shortcut too); with -D or
+ * --file, the last boot in those files. */
+static int add_boot_match(sd_journal *j, const struct options *o) {
+        char match[sizeof("_BOOT_ID=") + 32];
+        sd_id128_t id;
+        int r;
+
+        if (o->boot_id)
+                r = sd_id128_from_string(o->boot_id, &id);
+        else if (!o->directory && !o->files)
+                r = sd_id128_get_boot(&id);
+        else {
+                r = sd_journal_seek_tail(j);
+                if (r >= 0)
+                        r = sd_journal_previous(j);
+                if (r == 0)
+                        return 0; /* empty journal: nothing to filter */
+                if (r > 0)
+                        r = sd_journal_get_monotonic_usec(j, NULL, &id);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot determine the boot for -b: %m");
+
+        snprintf(match, sizeof(match), "_BOOT_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+        if (o->matches) {
+                /* journalctl ANDs the boot with the user's matches. */
+                r = sd_journal_add_conjunction(j);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_journal_add_match(j, match, 0);
+        return r < 0 ? log_error_errno(r, "Cannot add the boot match: %m") : 0;
+}
+
+static int open_journal(const struct options *o, sd_journal **ret) {
+        sd_journal *j = NULL;
+        int r;
+
+        if (o->directory)
+                r = sd_journal_open_directory(&j, o->directory, 0);
+        else if (o->files)
+                r = sd_journal_open_files(&j, (const char **) o->files, 0);
+        else
+                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the journal%s%s: %m",
+                                       o->directory ? " in " : "", o->directory ? o->directory : "");
+
+        r = sd_journal_set_data_threshold(j, o->all ? 0 : JSON_THRESHOLD);
+        if (r >= 0)
+                r = add_matches(j, o);
+        if (r >= 0 && o->boot)
+                r = add_boot_match(j, o);
+        if (r < 0) {
+                sd_journal_close(j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}
+
+/* Returns the saved cursor (NULL when there is none or it cannot be used). */
+static char *load_cursor(struct cursor_file *c) {
+        char *cursor = NULL;
+        int r = cursor_file_load(c, &cursor);
+
+        if (r == -EBADMSG)
+                log_warning("The cursor file %s is damaged or not ours; starting from the "
+                            "beginning (entries may be repeated) and overwriting it.",
+                            c->path);
+        else if (r < 0)
+                log_warning_errno(r, "Cannot read the cursor file %s (%m); starting from the "
+                                     "beginning.",
+                                  c->path);
+        return r > 0 ? cursor : NULL;
+}
+
+int main(int argc, char *argv[]) {
+        struct options o;
+        struct cursor_file cursor_file = {.fd = -EBADF};
+        struct forwarder f = {.out_fd = -EBADF};
+        _cleanup_free_ char *cursor = NULL;
+        bool have_current = false;
+        int out_fd = -EBADF, r;
+
+        log_setup("journalagent");
+        r = options_parse(argc, argv, &o);
+        if (r <= 0) {
+                options_free(&o);
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+        }
+        /* A vanished reader must show up as EPIPE, not kill us silently. */
+        signal(SIGPIPE, SIG_IGN);
+
+        r = open_output(&o, &out_fd);
+        if (r < 0)
+                goto finish;
+
+        f = (struct forwarder){
+                .out_fd = out_fd,
+                .batch_size = output_batch_size(out_fd),
+                .json = {.show_all = o.all, .output_fields = o.output_fields},
+                .follow = o.follow,
+        };
+        r = open_journal(&o, &f.journal);
+        if (r < 0)
+                goto finish;
+
+        if (o.cursor_file) {
+                r = cursor_file_open(&cursor_file, o.cursor_file);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot open the cursor file %s: %m", o.cursor_file);
+                        goto finish;
+                }
+                f.cursor_file = &cursor_file;
+                cursor = load_cursor(&cursor_file);
+        }
+
+        r = forwarder_position(&f, cursor, o.no_tail ? -1 : o.lines, &have_current);
+        if (r < 0) {
+                log_error_errno(r, "Cannot position in the journal: %m");
+                goto finish;
+        }
+
+        r = forwarder_run(&f, have_current);
+        if (r == -EPIPE)
+                log_error("The container's log reader is gone (EPIPE): nothing more can be "
+                          "forwarded until the container is restarted.");
+        else if (r < 0)
+                log_error_errno(r, "Forwarding failed: %m");
+
+finish:
+        forwarder_done(&f);
+        if (f.journal)
+                sd_journal_close(f.journal);
+        if (cursor_file.path)
+                cursor_file_close(&cursor_file);
+        if (out_fd > STDERR_FILENO)
+                safe_close(out_fd);
+        options_free(&o);
+        return r < 0 ? exit_code_for(r) : EXIT_SUCCESS;
+}

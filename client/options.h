@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* journalagent's command line, spelled like journalctl's. */
+#pragma once
+
+#include <stdbool.h>
+
+enum output_target {
+        TARGET_AUTO,   /* broker when our own stdout is the journal (we run as a service) */
+        TARGET_BROKER, /* the container's stdout, fetched from journalagent-broker */
+        TARGET_STDOUT, /* our own stdout */
+};
+
+struct options {
+        bool follow;
+        bool boot;               /* -b: only entries of one boot */
+        const char *boot_id;     /* -b ID; NULL for the current boot */
+        const char *directory;   /* -D */
+        char **files;            /* --file, NULL-terminated */
+        const char *cursor_file; /* --cursor-file */
+        bool all;                /* -a */
+        long lines;              /* -n; -1 for all */
+        bool no_tail;
+        const char *output;      /* -o */
+        char **output_fields;    /* --output-fields, NULL-terminated */
+        enum output_target target;
+        const char *broker_socket;
+        char **matches;          /* FIELD=VALUE and "+", NULL-terminated */
+};
+
+void options_free(struct options *o);
+
+/* Returns 1 to go on, 0 when done (--help, --version), -EINVAL on bad usage (already logged). */
+int options_parse(int argc, char *argv[], struct options *ret);

@@ -1,0 +1,441 @@
+# shellcheck shell=bash
+# Helpers for the journalagent integration tests: a cached Debian rootfs, systemd-nspawn boots with
+# a pipe as the container's stdout, commands inside the container, bounded waits, JSON parsing of
+# what reached stdout, and pass/fail bookkeeping.
+#
+# Sourced by test/integration/run.sh, which sets `set -euo pipefail`. Every wait here has a
+# timeout and says what it was waiting for. Never `grep -q` in a pipeline: under pipefail an early
+# exit of grep makes the writer die of SIGPIPE and the pipeline "fail" at random.
+
+JA_CACHE=${JA_CACHE:-/var/cache/journalagent}
+JA_MIRROR=${JA_MIRROR:-http://deb.debian.org/debian}
+# Where boots are copied to. /var/tmp, not /tmp: the host's /tmp may be a small tmpfs.
+JA_WORKDIR=${JA_WORKDIR:-/var/tmp}
+# Seconds a single command inside the container may take before it counts as hung.
+JA_IN_CT_TIMEOUT=${JA_IN_CT_TIMEOUT:-60}
+
+BROKER_SOCK=/run/journalagent/broker.sock
+
+# ---- logging and bookkeeping -----------------------------------------------------------------
+
+log() {
+        printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2
+}
+
+# A broken environment fails the whole run loudly (never a skip: a skipped test proves nothing).
+die() {
+        log "FATAL: $*"
+        exit 2
+}
+
+now_ms() {
+        local ns
+        ns=$(date +%s%N)
+        echo $((ns / 1000000))
+}
+
+# Results go to a file, not to shell variables: cases run in subshells (see run_case) so that an
+# unexpected error aborts only the case, and the counts must survive that.
+ja_results_init() {
+        JA_RUN_DIR=$(mktemp -d "$JA_WORKDIR/journalagent-it.XXXXXX")
+        JA_RESULTS=$JA_RUN_DIR/results
+        : >"$JA_RESULTS"
+}
+
+pass() {
+        printf 'PASS %s\n' "$1" >>"$JA_RESULTS"
+        log "PASS $1"
+}
+
+fail() {
+        printf 'FAIL %s: %s\n' "$1" "$2" >>"$JA_RESULTS"
+        log "FAIL $1: $2"
+}
+
+# check NAME DESCRIPTION-OF-FAILURE CMD...: pass if CMD succeeds, else fail with the message.
+check() {
+        local name=$1 msg=$2
+        shift 2
+        if "$@"; then pass "$name"; else fail "$name" "$msg"; fi
+}
+
+count_results() {
+        local kind=$1 n
+        n=$(grep -c "^$kind " "$JA_RESULTS" || true)
+        echo "${n:-0}"
+}
+
+# run_case NAME FUNCTION [ARGS...]: run one test case in a subshell with errexit on. An unexpected
+# command failure inside ends that case as a failure; the suite goes on with the next case.
+# (`set -e` is ignored inside anything run as an `if`/`||` operand, so the status is taken with
+# errexit switched off around a plain statement instead.)
+run_case() {
+        local name=$1 fails_before rc
+        shift
+        log "=== case $name"
+        fails_before=$(count_results FAIL)
+        set +e
+        (
+                set -eE
+                trap 'log "case '"$name"': command failed (status $?) at ${BASH_SOURCE[0]##*/}:${LINENO}: ${BASH_COMMAND}"' ERR
+                "$@"
+        )
+        rc=$?
+        set -e
+        if ((rc != 0)); then
+                fail "$name" "case aborted (status $rc), see the log above"
+        fi
+        if (($(count_results FAIL) > fails_before)); then
+                ct_dump_debug
+        fi
+}
+
+# ---- prerequisites ------------------------------------------------------------------------
+
+need_cmd() {
+        local cmd=$1 pkg=$2
+        command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found: install it (Debian: apt-get install $pkg)"
+}
+
+check_prerequisites() {
+        ((EUID == 0)) || die "must run as root (systemd-nspawn, nsenter): sudo make check-integration"
+        need_cmd systemd-nspawn systemd-container
+        need_cmd debootstrap debootstrap
+        need_cmd jq jq
+        need_cmd nsenter util-linux
+        need_cmd flock util-linux
+        need_cmd timeout coreutils
+        need_cmd make make
+        local f
+        for f in build/journalagent build/journalagent-broker build/systemd-bootstrap \
+                build/libjournalagent_interceptor.so build/test/ja-peer; do
+                [[ -e $f ]] || die "$f is missing: run 'make' (and build build/test/ja-peer) first"
+        done
+}
+
+# ---- rootfs cache --------------------------------------------------------------------------
+
+# Unmount anything left mounted under DIR (debootstrap mounts /proc and /sys inside its target and
+# an interrupted run leaves them), then remove DIR without ever crossing into another file system.
+remove_tree() {
+        local dir=$1 m
+        [[ -n $dir && $dir != / && -e $dir ]] || return 0
+        while read -r m; do
+                umount -l "$m" 2>/dev/null || true
+        done < <(findmnt -rn -o TARGET | awk -v d="$dir" 'index($0, d "/") == 1' | sort -r)
+        rm -rf --one-file-system -- "$dir"
+}
+
+# ensure_rootfs SUITE: print the path of a cached minimal Debian SUITE with systemd. Built once,
+# into a temporary directory next to the cache entry and renamed into place, so an interrupted
+# debootstrap never leaves a half rootfs that later runs would trust.
+ensure_rootfs() {
+        local suite=$1 dest lock_fd tmp
+        dest=$JA_CACHE/rootfs-$suite
+        if [[ -x $dest/usr/lib/systemd/systemd ]]; then
+                echo "$dest"
+                return
+        fi
+        mkdir -p "$JA_CACHE"
+        exec {lock_fd}>"$JA_CACHE/.rootfs-$suite.lock"
+        flock -w 1800 "$lock_fd" || die "timed out waiting for another run building $dest"
+        if [[ ! -x $dest/usr/lib/systemd/systemd ]]; then
+                local stale
+                for stale in "$JA_CACHE/rootfs-$suite.tmp."*; do
+                        [[ -e $stale ]] && remove_tree "$stale"
+                done
+                [[ -e $dest ]] && remove_tree "$dest" # not ours: lacks systemd
+                tmp=$(mktemp -d "$JA_CACHE/rootfs-$suite.tmp.XXXXXX")
+                log "building $dest with debootstrap (a few minutes, once)"
+                if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus \
+                        "$suite" "$tmp" "$JA_MIRROR" >"$tmp.log" 2>&1; then
+                        tail -n 30 "$tmp.log" >&2
+                        remove_tree "$tmp"
+                        die "debootstrap $suite failed (network? mirror $JA_MIRROR; set JA_MIRROR)"
+                fi
+                rm -f "$tmp.log"
+                mv -T "$tmp" "$dest"
+        fi
+        exec {lock_fd}>&-
+        echo "$dest"
+}
+
+# ---- containers ----------------------------------------------------------------------------
+#
+# State of the current container, in globals so that case subshells can read them:
+#   CT_DIR        scratch directory (root copy, stdout/stderr files)
+#   CT_ROOT       the container's root file system (a fresh copy of the cached rootfs)
+#   CT_OUT        everything that reached the container's stdout
+#   CT_ERR        everything that reached the container's stderr (also nspawn's own messages)
+#   CT_NSPAWN_PID host PID of systemd-nspawn
+#   CT_PID1       host PID of the container's PID 1
+#   CT_OUTCAT_PID, CT_ERRCAT_PID  the readers copying the pipes into CT_OUT / CT_ERR
+CT_DIRS=()
+CT_NSPAWN_PID=
+
+# ct_prepare NAME ROOTFS: fresh copy of ROOTFS with journalagent and ja-peer installed.
+ct_prepare() {
+        local name=$1 rootfs=$2
+        CT_NAME=$name
+        CT_DIR=$JA_RUN_DIR/$name
+        CT_ROOT=$CT_DIR/root
+        CT_OUT=$CT_DIR/stdout
+        CT_ERR=$CT_DIR/stderr
+        mkdir -p "$CT_DIR"
+        CT_DIRS+=("$CT_DIR")
+        cp -a --reflink=auto "$rootfs" "$CT_ROOT"
+        make -s install DESTDIR="$CT_ROOT" >"$CT_DIR/make-install.log" 2>&1 ||
+                { cat "$CT_DIR/make-install.log" >&2; die "make install DESTDIR=$CT_ROOT failed"; }
+        install -m 0755 build/test/ja-peer "$CT_ROOT/usr/local/bin/"
+        # The cached rootfs keeps debootstrap's /etc/machine-id. All copies share it, which is
+        # harmless: boots never overlap, and each copy has its own /var/log/journal.
+}
+
+pid_alive() {
+        local state
+        state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+        [[ -n $state && $state != Z ]]
+}
+
+# ct_boot COMMAND [NSPAWN-ARGS...]: boot the prepared copy with COMMAND as the container's PID 1.
+#
+# nspawn --console=pipe hands its own fds 1 and 2 to the payload unchanged (same open file
+# description; checked on systemd 252), so whatever nspawn's stdout is, PID 1's stdout is. A
+# plain file there would not be what Docker/Podman give (a pipe), so stdout and stderr are each
+# a pipe with a `cat` copying it into a file. The cats are process substitutions of the subshell
+# that then execs nspawn: $! is nspawn's PID and the pipes are held by nothing on the host but
+# nspawn (and the cats), so the cats see EOF when the container is gone.
+ct_boot() {
+        local cmd=$1
+        shift
+        : >"$CT_OUT"
+        : >"$CT_ERR"
+        (
+                exec > >(exec cat >"$CT_OUT")
+                echo "$!" >"$CT_DIR/outcat.pid"
+                exec 2> >(exec cat >"$CT_ERR")
+                echo "$!" >"$CT_DIR/errcat.pid"
+                # --kill-signal: SIGTERM to nspawn then sends SIGRTMIN+3 (orderly poweroff) to
+                # PID 1; without --boot nspawn would otherwise just kill the payload.
+                exec systemd-nspawn -D "$CT_ROOT" --machine="$CT_NAME" --console=pipe \
+                        --register=no --keep-unit --kill-signal=SIGRTMIN+3 "$@" "$cmd" </dev/null
+        ) &
+        CT_NSPAWN_PID=$!
+        log "booting $CT_NAME: nspawn pid $CT_NSPAWN_PID, $cmd ${*:-}"
+        wait_until 10 "the stdout/stderr readers of $CT_NAME" ct_have_readers ||
+                ct_boot_failed "the pipe readers did not start"
+        CT_OUTCAT_PID=$(<"$CT_DIR/outcat.pid")
+        CT_ERRCAT_PID=$(<"$CT_DIR/errcat.pid")
+        CT_PID1=
+        wait_until 30 "PID 1 of $CT_NAME to be systemd" ct_find_pid1 ||
+                ct_boot_failed "PID 1 never became systemd"
+        log "container $CT_NAME: PID 1 is host pid $CT_PID1"
+}
+
+ct_have_readers() {
+        pid_alive "$CT_NSPAWN_PID" || return 1
+        [[ -s $CT_DIR/outcat.pid && -s $CT_DIR/errcat.pid ]]
+}
+
+# The container's PID 1 is the child of nspawn that lives in another PID namespace (the cats are
+# children of nspawn too). It first runs the entrypoint (e.g. systemd-bootstrap), which must exec
+# systemd: wait until its comm is "systemd".
+ct_find_pid1() {
+        local child my_ns
+        pid_alive "$CT_NSPAWN_PID" || ct_boot_failed "systemd-nspawn exited"
+        my_ns=$(readlink /proc/self/ns/pid)
+        for child in $(pgrep -P "$CT_NSPAWN_PID" || true); do
+                [[ $(readlink "/proc/$child/ns/pid" 2>/dev/null) != "$my_ns" ]] || continue
+                [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]] || return 1
+                CT_PID1=$child
+                return 0
+        done
+        return 1
+}
+
+ct_boot_failed() {
+        log "container $CT_NAME failed to boot: $1"
+        log "--- stderr of the container ($CT_ERR):"
+        cat "$CT_ERR" >&2 || true
+        die "boot of $CT_NAME failed: $1"
+}
+
+# in_ct CMD...: run CMD inside the current container (all its namespaces but the user and cgroup
+# ones), with a clean environment and a timeout so that a hang fails instead of blocking the run.
+in_ct() {
+        timeout --kill-after=5 "$JA_IN_CT_TIMEOUT" \
+                nsenter -t "$CT_PID1" -m -u -i -p -n -- \
+                env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+                TERM=dumb SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_URLIFY=0 "$@"
+}
+
+# ct_wait_running TIMEOUT: wait for the boot to finish; "degraded" is accepted (a unit of the
+# minimal image failing is not our business; the cases say whether ours work).
+ct_wait_running() {
+        local timeout=$1 state
+        state=$(JA_IN_CT_TIMEOUT=$timeout in_ct systemctl is-system-running --wait 2>&1) || true
+        case $state in
+        running | degraded)
+                log "container $CT_NAME is $state"
+                [[ $state == running ]] || in_ct systemctl --failed --no-legend >&2 || true
+                ;;
+        *)
+                log "container $CT_NAME did not finish booting within ${timeout}s: '$state'"
+                in_ct systemctl --failed >&2 || true
+                in_ct systemctl list-jobs >&2 || true
+                ct_boot_failed "not running after ${timeout}s"
+                ;;
+        esac
+}
+
+# ct_stop: orderly poweroff, as a container manager does it: SIGTERM to nspawn, which sends
+# --kill-signal (SIGRTMIN+3) to PID 1. If that takes longer than 30 s, SIGKILL PID 1 (the kernel
+# then kills the whole PID namespace) and nspawn. Sets CT_EXIT_STATUS (nspawn's exit status, or
+# "killed") and waits for the readers to have copied everything into CT_OUT/CT_ERR.
+ct_stop() {
+        CT_EXIT_STATUS=
+        [[ -n $CT_NSPAWN_PID ]] || return 0
+        if pid_alive "$CT_NSPAWN_PID"; then
+                log "stopping $CT_NAME"
+                kill -TERM "$CT_NSPAWN_PID" 2>/dev/null || true
+                if ! wait_until 30 "$CT_NAME to power off" ct_gone; then
+                        CT_EXIT_STATUS=killed
+                        [[ -n ${CT_PID1:-} ]] && kill -KILL "$CT_PID1" 2>/dev/null
+                        kill -KILL "$CT_NSPAWN_PID" 2>/dev/null || true
+                        wait_until 10 "$CT_NAME to die after SIGKILL" ct_gone ||
+                                log "WARNING: systemd-nspawn $CT_NSPAWN_PID survived SIGKILL"
+                fi
+        fi
+        local rc=0
+        wait "$CT_NSPAWN_PID" 2>/dev/null || rc=$?
+        [[ -n $CT_EXIT_STATUS ]] || CT_EXIT_STATUS=$rc
+        wait_until 10 "the stdout/stderr readers of $CT_NAME to finish" ct_readers_done || true
+        CT_NSPAWN_PID=
+        log "$CT_NAME stopped (nspawn status $CT_EXIT_STATUS)"
+}
+
+ct_gone() {
+        ! pid_alive "$CT_NSPAWN_PID"
+}
+
+ct_readers_done() {
+        ! pid_alive "${CT_OUTCAT_PID:-0}" && ! pid_alive "${CT_ERRCAT_PID:-0}"
+}
+
+# Everything that helps to see why a case failed: the container's stderr and our units' journal.
+ct_dump_debug() {
+        {
+                echo "----- debug: stderr of $CT_NAME ($CT_ERR), last 100 lines:"
+                tail -n 100 "$CT_ERR" 2>/dev/null || true
+                if [[ -n ${CT_NSPAWN_PID:-} ]] && pid_alive "$CT_NSPAWN_PID"; then
+                        echo "----- debug: systemctl status (inside):"
+                        in_ct systemctl status --lines=0 journalagent-broker.socket \
+                                journalagent-broker.service journalagent.service 2>&1 || true
+                        echo "----- debug: journalctl -u journalagent -u journalagent-broker (inside), last 100 lines:"
+                        in_ct journalctl -b --no-pager -n 100 -u journalagent.service \
+                                -u journalagent-broker.service -u journalagent-broker.socket 2>&1 || true
+                fi
+                echo "----- end of debug"
+        } >&2
+}
+
+# Stop whatever is still running and remove the scratch directories (unless JA_KEEP=1).
+ja_cleanup() {
+        local rc=$? d
+        set +e
+        ct_stop
+        if [[ ${JA_KEEP:-0} == 1 ]]; then
+                log "JA_KEEP=1: leaving $JA_RUN_DIR"
+        elif [[ -n ${JA_RUN_DIR:-} && $JA_RUN_DIR == "$JA_WORKDIR"/journalagent-it.* ]]; then
+                for d in "${CT_DIRS[@]}"; do remove_tree "$d"; done
+                remove_tree "$JA_RUN_DIR"
+        fi
+        return "$rc"
+}
+
+# ---- waiting -------------------------------------------------------------------------------
+
+# wait_until TIMEOUT_S DESCRIPTION CMD...: poll CMD until it succeeds; after TIMEOUT_S seconds say
+# what was being waited for and return 1.
+wait_until() {
+        local timeout=$1 desc=$2 deadline
+        shift 2
+        deadline=$(($(now_ms) + timeout * 1000))
+        while :; do
+                if "$@"; then
+                        return 0
+                fi
+                if (($(now_ms) >= deadline)); then
+                        log "timed out after ${timeout}s waiting for $desc"
+                        return 1
+                fi
+                sleep "${JA_POLL_INTERVAL:-0.2}"
+        done
+}
+
+# ---- what reached stdout ---------------------------------------------------------------------
+
+# out_json [FILE]: the complete JSON objects of the container's stdout, one per line. Lines that
+# are not JSON objects (and a last line still being written) are dropped here; out_non_json counts
+# them.
+out_json() {
+        jq -c -R 'fromjson? | objects' "${1:-$CT_OUT}"
+}
+
+# out_non_json: lines of stdout that are not a JSON object, ignoring an unterminated last line
+# (`wc -l` counts newlines, so `head` keeps exactly the complete lines).
+out_non_json() {
+        head -n "$(wc -l <"$CT_OUT")" "$CT_OUT" | jq -R '(try fromjson catch null) as $v | if ($v | type) == "object" then empty else . end'
+}
+
+# out_has_message MESSAGE: a JSON line with exactly this MESSAGE reached stdout. grep -F first
+# (cheap, and the probe strings are unique), then jq on the few candidate lines.
+out_has_message() {
+        local msg=$1 lines n
+        lines=$(grep -F -- "$msg" "$CT_OUT" || true)
+        [[ -n $lines ]] || return 1
+        n=$(jq -R --arg m "$msg" 'fromjson? | objects | select(.MESSAGE == $m) | 1' <<<"$lines" | wc -l)
+        ((n > 0))
+}
+
+# The broker's status text (STATUS= of sd_notify). `systemctl status --lines=0` shows it as
+# `Status: "..."`; without --lines=0 the unit's own log lines below could match the pattern too.
+broker_status_line() {
+        in_ct systemctl status --lines=0 --no-pager journalagent-broker.service 2>&1 |
+                sed -n 's/^ *Status: "\(.*\)"$/\1/p' || true
+}
+
+# broker_held_inode stdout|stderr: the pipe inode the broker says it holds, or nothing.
+broker_held_inode() {
+        local status
+        status=$(broker_status_line)
+        if [[ $status =~ $1\ \(pipe:\[([0-9]+)\]\) ]]; then
+                echo "${BASH_REMATCH[1]}"
+        fi
+}
+
+# The pipe inode of nspawn's own fd (1 or 2) on the host: the pipe the "runtime" reads.
+nspawn_fd_inode() {
+        stat -L -c %i "/proc/$CT_NSPAWN_PID/fd/$1"
+}
+
+# probe_latency_ms TIMEOUT_S: log a unique line inside the container and print how many ms it
+# took to reach stdout; print nothing and return 1 if it did not arrive within TIMEOUT_S.
+probe_latency_ms() {
+        local timeout_ms=$(($1 * 1000)) probe t0 now
+        probe="ja-probe-$RANDOM$RANDOM-$(date +%s%N)"
+        t0=$(now_ms)
+        in_ct systemd-cat -t ja-probe echo "$probe"
+        while :; do
+                now=$(now_ms)
+                if out_has_message "$probe"; then
+                        echo $((now - t0))
+                        return 0
+                fi
+                if ((now - t0 > timeout_ms)); then
+                        log "probe '$probe' did not reach stdout within ${1}s"
+                        return 1
+                fi
+                sleep 0.05
+        done
+}
