@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -228,6 +229,13 @@ static int on_listen_io(sd_event_source *source, int fd, uint32_t revents, void 
 
 int server_start(struct server *server, sd_event *event, struct store *store, int listen_fd,
                  const struct server_config *config, void (*on_change)(struct server *)) {
+        int flags;
+
+        /* systemd hands the socket over in blocking mode; the loop must never block in accept(). */
+        flags = fcntl(listen_fd, F_GETFL);
+        if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                return -errno;
+
         *server = (struct server){
                 .event = event,
                 .store = store,

@@ -14,8 +14,6 @@ JA_WORKDIR=${JA_WORKDIR:-/var/tmp}
 # Seconds a single command inside the container may take before it counts as hung.
 JA_IN_CT_TIMEOUT=${JA_IN_CT_TIMEOUT:-60}
 
-BROKER_SOCK=/run/journalagent/broker.sock
-
 # ---- logging and bookkeeping -----------------------------------------------------------------
 
 log() {
@@ -375,11 +373,11 @@ wait_until() {
 
 # ---- what reached stdout ---------------------------------------------------------------------
 
-# out_json [FILE]: the complete JSON objects of the container's stdout, one per line. Lines that
+# out_json: the complete JSON objects of the container's stdout, one per line. Lines that
 # are not JSON objects (and a last line still being written) are dropped here; out_non_json counts
 # them.
 out_json() {
-        jq -c -R 'fromjson? | objects' "${1:-$CT_OUT}"
+        jq -c -R 'fromjson? | objects' "$CT_OUT"
 }
 
 # out_non_json: lines of stdout that are not a JSON object, ignoring an unterminated last line

@@ -17,11 +17,12 @@
 # status is non-zero if anything failed.
 set -euo pipefail
 
-cd "$(dirname "$0")/../.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # shellcheck source=test/integration/lib.sh
 . test/integration/lib.sh
 
 ENTRYPOINT=/usr/bin/systemd-bootstrap
+BROKER_SOCK=/run/journalagent/broker.sock
 BURST_LINES=5000
 BURST_KILLS=5
 
@@ -46,8 +47,9 @@ case_boot_entries() {
         else
                 fail "$name/every-boot-entry-on-stdout" "$missing of $n_inside entries of the boot missing on stdout"
                 log "first missing entries (SYSLOG_IDENTIFIER: MESSAGE):"
-                jq -r --rawfile m "$d/missing.cursors" \
-                        'select(.__CURSOR as $c | $m | split("\n") | index($c)) | "  \(.SYSLOG_IDENTIFIER // ._COMM): \(.MESSAGE)"' \
+                jq -r --rawfile m "$d/missing.cursors" '
+                        ($m | split("\n") | map(select(length > 0) | {key: ., value: true}) | from_entries) as $set
+                        | select($set[.__CURSOR]) | "  \(.SYSLOG_IDENTIFIER // ._COMM): \(.MESSAGE)"' \
                         "$d/inside.json" | head -n 10 >&2 || true
         fi
 
@@ -118,7 +120,6 @@ case_broker_holds_stdout() {
         local name=$1 status held_out held_err
         status=$(broker_status_line)
         log "broker status: $status"
-        held_out=$(broker_held_inode stdout <<<"" || true)
         if [[ $status =~ holding\ stdout\ \(pipe:\[([0-9]+)\]\) ]]; then
                 held_out=${BASH_REMATCH[1]}
                 pass "$name/broker-holds-stdout"
@@ -143,6 +144,7 @@ case_broker_holds_stdout() {
 case_burst_with_kills() {
         local name=$1 d=$CT_DIR/$1 burst_pid k old_pid killed=0
         mkdir -p "$d"
+        # shellcheck disable=SC2016 # expanded by the shell inside the container
         # Paced (100 lines every 0.1 s, about 5 s in all) so that the kills land inside the burst.
         in_ct sh -c 'i=0; while [ $i -lt '"$BURST_LINES"' ]; do i=$((i + 1)); echo "burst-$i";
                 [ $((i % 100)) -ne 0 ] || sleep 0.1; done | systemd-cat -t ja-burst' &
@@ -239,18 +241,12 @@ case_reexec() {
 
 # ---- g: who may talk to the broker ------------------------------------------------------------
 
-# peer [setpriv ARGS --] VERB: run ja-peer against the broker socket; prints its reply line and
-# returns its exit status.
-peer() {
-        in_ct "$@"
-}
-
 case_peers() {
         local name=$1 out rc before after restarts_before
 
         # An unprivileged user cannot even connect (socket mode 0600) and gets no fds.
         rc=0
-        out=$(peer setpriv --reuid=65534 --regid=65534 --clear-groups ja-peer "$BROKER_SOCK" fetch 2>&1) || rc=$?
+        out=$(in_ct setpriv --reuid=65534 --regid=65534 --clear-groups ja-peer "$BROKER_SOCK" fetch 2>&1) || rc=$?
         log "fetch as nobody: status $rc, '$out'"
         if [[ $out == *"reply: fds"* ]]; then
                 fail "$name/nobody-gets-no-fds" "an unprivileged peer got fds: '$out'"
@@ -263,7 +259,7 @@ case_peers() {
         # Only PID 1 may deposit: a root peer that is not PID 1 is refused, and the broker keeps
         # the runtime's stdout.
         before=$(broker_held_inode stdout)
-        out=$(peer ja-peer "$BROKER_SOCK" deposit 2>&1) || true
+        out=$(in_ct ja-peer "$BROKER_SOCK" deposit 2>&1) || true
         check "$name/deposit-by-non-pid1-refused" "deposit by a root peer: '$out', expected 'reply: error EPERM'" \
                 test "$out" = "reply: error EPERM"
         after=$(broker_held_inode stdout)
@@ -275,7 +271,7 @@ case_peers() {
         restarts_before=$(in_ct systemctl show -P NRestarts journalagent-broker.service)
         local verb
         for verb in garbage oversized; do
-                out=$(peer ja-peer "$BROKER_SOCK" "$verb" 2>&1) || true
+                out=$(in_ct ja-peer "$BROKER_SOCK" "$verb" 2>&1) || true
                 if [[ $out == "reply: error EBADMSG" || $out == "reply: closed" ]]; then
                         pass "$name/$verb-rejected"
                 else
@@ -289,14 +285,14 @@ case_peers() {
         idle_pid=$!
         sleep 0.5
         rc=0
-        out=$(JA_IN_CT_TIMEOUT=5 peer ja-peer "$BROKER_SOCK" fetch 2>&1) || rc=$?
+        out=$(JA_IN_CT_TIMEOUT=5 in_ct ja-peer "$BROKER_SOCK" fetch 2>&1) || rc=$?
         check "$name/fetch-while-idle-peer-connected" \
                 "fetch while an idle peer is connected: status $rc, '$out'" test "$out" = "reply: fds stdout,stderr"
         kill "$idle_pid" 2>/dev/null || true
         wait "$idle_pid" 2>/dev/null || true
 
         case_probe "$name/after-bad-peers"
-        out=$(peer ja-peer "$BROKER_SOCK" fetch 2>&1) || true
+        out=$(in_ct ja-peer "$BROKER_SOCK" fetch 2>&1) || true
         check "$name/root-fetch-gets-fds" "fetch as root: '$out', expected 'reply: fds stdout,stderr'" \
                 test "$out" = "reply: fds stdout,stderr"
         check "$name/broker-did-not-crash" \
@@ -311,6 +307,7 @@ case_peers() {
 # the check as a service, which does. 434 is pidfd_open on every architecture.
 case_seccomp_active() {
         local name=$1 out
+        # shellcheck disable=SC2016 # perl code
         out=$(in_ct systemd-run --wait --pipe --quiet perl -e \
                 'my $r = syscall(434, 1, 0); print $r < 0 ? "denied: $!\n" : "allowed\n"' 2>&1) || true
         check "$name/pidfd_open-denied-in-container" "pidfd_open in a service: '$out'" \
@@ -373,4 +370,7 @@ main() {
         ((failed == 0))
 }
 
-main "$@"
+# Sourcing this file (e.g. to try one case by hand) defines everything but runs nothing.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+        main "$@"
+fi
