@@ -106,10 +106,10 @@ test_wrap_test-fdpass      := -Wl,--wrap=sendmsg
 test_wrap_test-cursor-file := -Wl,--wrap=pwrite
 
 define unit_test
-$(B)/test/$(1): test/unit/$(1).c $$(test_src_$(1)) $$(wildcard common/*.h client/*.h preload/*.h)
+$(B)/test/$(1): test/unit/$(1).c $$(test_src_$(1)) $$(wildcard common/*.h client/*.h preload/*.h test/unit/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -Wno-missing-prototypes -Iclient -Ipreload -o $$@ $$< $$(test_src_$(1)) $$(test_wrap_$(1)) $$(CMOCKA_LIBS) $$(SYSTEMD_LIBS)
-$(B)/test-san/$(1): test/unit/$(1).c $$(test_src_$(1)) $$(wildcard common/*.h client/*.h preload/*.h)
+$(B)/test-san/$(1): test/unit/$(1).c $$(test_src_$(1)) $$(wildcard common/*.h client/*.h preload/*.h test/unit/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $(SAN_FLAGS) -Wno-missing-prototypes -Iclient -Ipreload -o $$@ $$< $$(test_src_$(1)) $$(test_wrap_$(1)) $$(CMOCKA_LIBS) $$(SYSTEMD_LIBS)
 endef
@@ -118,10 +118,35 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
 check-unit: $(addprefix $(B)/test/,$(UNIT_TESTS)) $(addprefix $(B)/test-san/,$(UNIT_TESTS))
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
 
+# libFuzzer targets (clang): each runs for FUZZ_SECONDS on a scratch copy of its seed corpus in
+# test/fuzz/corpus/<target>/, so new inputs land in build/fuzz/corpus/, crashes in build/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := fuzz-protocol fuzz-cursor
+FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+fuzz_src_fuzz-protocol := common/protocol.c
+fuzz_src_fuzz-cursor   := client/cursor_file.c
+
+define fuzz_target
+$(B)/fuzz/$(1): test/fuzz/$(1).c $$(fuzz_src_$(1)) $$(wildcard common/*.h client/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) $$(CPPFLAGS) $$(CFLAGS) $(FUZZ_FLAGS) -Iclient -o $$@ $$< $$(fuzz_src_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
+
+fuzz: $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf $(B)/fuzz/corpus/$$t; mkdir -p $(B)/fuzz/corpus/$$t; \
+		cp test/fuzz/corpus/$$t/* $(B)/fuzz/corpus/$$t/; \
+		echo "== $$t ($(FUZZ_SECONDS)s)"; \
+		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t; \
+	done
+
 check-integration: all
 	test/integration/run.sh
 
-check: check-unit check-integration
+check: check-unit fuzz check-integration
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -129,7 +154,7 @@ fmt:
 clean:
 	rm -rf $(B)
 
-.PHONY: all install uninstall check check-unit check-integration fmt clean
+.PHONY: all install uninstall check check-unit check-integration fuzz fmt clean
 
 # A misbehaving client for the integration tests (copied into the test containers).
 $(B)/test/ja-peer: test/tools/ja-peer.c $(COMMON_SRC)

@@ -48,7 +48,7 @@ int cursor_record_format(const char *cursor, char buf[CURSOR_FILE_SIZE]) {
 int cursor_record_parse(const char *buf, size_t size, char **ret) {
         const size_t magic_len = strlen(CURSOR_FILE_MAGIC);
         const char *cursor, *end;
-        char hex[9], *hex_end;
+        char hex[9];
         unsigned long sum;
         size_t n;
 
@@ -58,10 +58,9 @@ int cursor_record_parse(const char *buf, size_t size, char **ret) {
         hex[8] = '\0';
         if (buf[magic_len + 8] != ' ')
                 return -EBADMSG;
-        errno = 0;
-        sum = strtoul(hex, &hex_end, 16);
-        if (errno != 0 || hex_end != hex + 8)
+        if (strspn(hex, "0123456789abcdef") != 8)
                 return -EBADMSG;
+        sum = strtoul(hex, NULL, 16);
 
         cursor = buf + magic_len + 9;
         end = memchr(cursor, '\n', size - (size_t) (cursor - buf));
@@ -124,17 +123,18 @@ int cursor_file_save(struct cursor_file *c, const char *cursor) {
         r = cursor_record_format(cursor, buf);
         if (r < 0)
                 return r;
-        /* A damaged or foreign file may be longer than one record. */
-        if (!c->sized) {
-                if (ftruncate(c->fd, CURSOR_FILE_SIZE) < 0)
-                        return -errno;
-                c->sized = 1;
-        }
         /* One pwrite() within one page: a killed process leaves the old or the new record. */
         n = pwrite(c->fd, buf, sizeof(buf), 0);
         if (n < 0)
                 return -errno;
         if (n != (ssize_t) sizeof(buf))
                 return -EIO;
+        /* A damaged or foreign file may have been longer than one record. Truncating after the
+         * write, never before, so a failed first save leaves an empty file, not a zeroed one. */
+        if (!c->sized) {
+                if (ftruncate(c->fd, CURSOR_FILE_SIZE) < 0)
+                        return -errno;
+                c->sized = 1;
+        }
         return 0;
 }

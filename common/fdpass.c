@@ -24,6 +24,10 @@ int fdpass_send(int sock, const struct proto_message *m, const int *fds, size_t 
 
         if (n_fds > PROTO_MAX_FDS)
                 return -EINVAL;
+        /* The receiver rejects a mismatch; refuse to send one. */
+        if ((m->type == PROTO_DEPOSIT || m->type == PROTO_FDS) ? n_fds != proto_stream_count(m->streams)
+                                                               : n_fds != 0)
+                return -EINVAL;
 
         r = proto_encode(m, buf, sizeof(buf));
         if (r < 0)

@@ -42,6 +42,11 @@ static int parse_fd(const char *s, const char **ret_end, int *ret) {
         char *end;
         long v;
 
+        /* Only what saved_fds_format() writes: "-1" or plain digits. */
+        if (!(s[0] >= '0' && s[0] <= '9') && !(s[0] == '-' && s[1] == '1' && !(s[2] >= '0' && s[2] <= '9')))
+                return -EINVAL;
+        if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+                return -EINVAL;
         errno = 0;
         v = strtol(s, &end, 10);
         if (errno != 0 || end == s || v < -1 || v > INT_MAX)
