@@ -36,9 +36,11 @@ SHIM_SRC   := preload/interceptor.c preload/saved_fds.c preload/deposit.c
 BROKER_SRC := broker/main.c broker/store.c broker/server.c
 CLIENT_SRC := client/main.c client/broker_client.c client/json_output.c client/cursor_file.c \
 	client/output_writer.c client/forwarder.c client/options.c
+ATTACH_SRC := client/attach.c client/broker_client.c
 BOOT_SRC   := bootstrap/main.c
 
-PROGRAMS := $(B)/journalagent-broker $(B)/journalagent $(B)/systemd-bootstrap
+PROGRAMS := $(B)/journalagent-broker $(B)/journalagent $(B)/journalagent-attach \
+	$(B)/systemd-bootstrap
 SHIM     := $(B)/libjournalagent_interceptor.so
 
 all: $(PROGRAMS) $(SHIM)
@@ -59,6 +61,9 @@ $(B)/journalagent-broker: $(call pie,$(BROKER_SRC) $(COMMON_SRC) $(LOG_SRC))
 
 $(B)/journalagent: $(call pie,$(CLIENT_SRC) $(COMMON_SRC) $(LOG_SRC))
 	$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $^ $(SYSTEMD_LIBS)
+
+$(B)/journalagent-attach: $(call pie,$(ATTACH_SRC) $(COMMON_SRC) $(LOG_SRC))
+	$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $^
 
 $(B)/systemd-bootstrap: $(call pie,$(BOOT_SRC))
 	$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $^
