@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <systemd/sd-event.h>
 
@@ -15,6 +16,50 @@ void forwarder_done(struct forwarder *f) {
         json_scratch_free(&f->scratch);
         free(f->pending_cursor);
         f->pending_cursor = NULL;
+}
+
+/* Reads "KEY=value" out of a cursor ("s=<seqnum id>;i=<seqnum hex>;b=<boot id>;..."). Cursors
+ * are opaque to everything but this warning, which only needs the numbers to estimate a loss. */
+static bool cursor_field(const char *cursor, char key, char *buf, size_t size) {
+        for (const char *p = cursor; p && *p; p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL) {
+                size_t n;
+
+                if (p[0] != key || p[1] != '=')
+                        continue;
+                n = strcspn(p + 2, ";");
+                if (n == 0 || n >= size)
+                        return false;
+                memcpy(buf, p + 2, n);
+                buf[n] = '\0';
+                return true;
+        }
+        return false;
+}
+
+/* The saved cursor's entry is gone (rotated and vacuumed while we were not running): say how
+ * much was lost, from the sequence number gap, once, where the container log shows it. */
+static void warn_cursor_entry_gone(sd_journal *j, const char *saved) {
+        char saved_id[64], cur_id[64], saved_boot[64], cur_boot[64], saved_seq[32], cur_seq[32];
+        char *current = NULL;
+        unsigned long long a, b;
+
+        if (sd_journal_get_cursor(j, &current) < 0)
+                return;
+        if (cursor_field(saved, 's', saved_id, sizeof(saved_id)) &&
+            cursor_field(current, 's', cur_id, sizeof(cur_id)) && strcmp(saved_id, cur_id) == 0 &&
+            cursor_field(saved, 'b', saved_boot, sizeof(saved_boot)) &&
+            cursor_field(current, 'b', cur_boot, sizeof(cur_boot)) &&
+            strcmp(saved_boot, cur_boot) == 0 && cursor_field(saved, 'i', saved_seq, sizeof(saved_seq)) &&
+            cursor_field(current, 'i', cur_seq, sizeof(cur_seq))) {
+                a = strtoull(saved_seq, NULL, 16);
+                b = strtoull(cur_seq, NULL, 16);
+                if (b > a + 1)
+                        log_warning("The journal entry of the saved cursor is gone (rotated and "
+                                    "vacuumed while journalagent was not running): up to %llu "
+                                    "entries were lost before this point.",
+                                    b - a - 1);
+        }
+        free(current);
 }
 
 int forwarder_position(struct forwarder *f, const char *cursor, long lines,
@@ -31,6 +76,8 @@ int forwarder_position(struct forwarder *f, const char *cursor, long lines,
                         r = sd_journal_next(j);
                         if (r > 0)
                                 *ret_have_current = sd_journal_test_cursor(j, cursor) <= 0;
+                        if (*ret_have_current)
+                                warn_cursor_entry_gone(j, cursor);
                         return 0;
                 }
                 log_warning_errno(r, "Cannot seek to the saved cursor (%m), starting from the "
