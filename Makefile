@@ -3,6 +3,7 @@
 #   make install DESTDIR=ROOT  install into a root filesystem and enable the units
 #   make check                 unit tests (plain and ASan/UBSan) + integration tests under real systemd
 #   make check-unit            unit tests only
+#   make check-output          -o MODE output against journalctl (needs systemd-journal-remote, jq)
 
 PREFIX     ?= /usr
 BINDIR     ?= $(PREFIX)/bin
@@ -35,6 +36,7 @@ LOG_SRC    := common/log.c
 SHIM_SRC   := preload/interceptor.c preload/saved_fds.c preload/deposit.c
 BROKER_SRC := broker/main.c broker/store.c broker/server.c
 CLIENT_SRC := client/main.c client/broker_client.c client/json_output.c client/cursor_file.c \
+	client/output_format.c client/text_output.c client/export_output.c \
 	client/output_writer.c client/forwarder.c client/options.c
 ATTACH_SRC := client/attach.c client/broker_client.c
 BOOT_SRC   := bootstrap/main.c
@@ -98,7 +100,8 @@ uninstall:
 
 # ---- tests ------------------------------------------------------------------------------------
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
-UNIT_TESTS := test-protocol test-fdpass test-cursor-file test-json-output test-saved-fds
+UNIT_TESTS := test-protocol test-fdpass test-cursor-file test-json-output test-saved-fds \
+	test-text-output
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Unit tests link the module under test directly (default visibility, so sanitizers work).
@@ -106,6 +109,8 @@ test_src_test-protocol     := common/protocol.c
 test_src_test-fdpass       := common/protocol.c common/fdpass.c
 test_src_test-cursor-file  := client/cursor_file.c
 test_src_test-json-output  := client/json_output.c
+test_src_test-text-output  := client/text_output.c client/output_format.c client/export_output.c \
+	client/json_output.c
 test_src_test-saved-fds    := preload/saved_fds.c
 test_wrap_test-fdpass      := -Wl,--wrap=sendmsg
 test_wrap_test-cursor-file := -Wl,--wrap=pwrite
@@ -148,10 +153,14 @@ fuzz: $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
 			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t; \
 	done
 
+# journalagent -o MODE against journalctl -o MODE on a journal file made by systemd-journal-remote.
+check-output: all
+	test/output/run.sh
+
 check-integration: all
 	test/integration/run.sh
 
-check: check-unit fuzz check-integration
+check: check-unit fuzz check-output check-integration
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -159,7 +168,7 @@ fmt:
 clean:
 	rm -rf $(B)
 
-.PHONY: all install uninstall check check-unit check-integration fuzz fmt clean
+.PHONY: all install uninstall check check-unit check-integration check-output fuzz fmt clean
 
 # A misbehaving client for the integration tests (copied into the test containers).
 $(B)/test/ja-peer: test/tools/ja-peer.c $(COMMON_SRC)

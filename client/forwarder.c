@@ -13,7 +13,6 @@
 
 void forwarder_done(struct forwarder *f) {
         buffer_free(&f->out);
-        json_scratch_free(&f->scratch);
         free(f->pending_cursor);
         f->pending_cursor = NULL;
 }
@@ -149,7 +148,7 @@ static int emit_current(struct forwarder *f) {
         r = sd_journal_get_cursor(f->journal, &cursor);
         if (r < 0)
                 return r == -EADDRNOTAVAIL ? 0 : r;
-        r = json_append_entry(f->journal, cursor, &f->out, &f->scratch, &f->json);
+        r = output_format_entry(f->format, f->journal, cursor, &f->out);
         if (r == -EBADMSG || r == -EADDRNOTAVAIL) {
                 /* An unreadable (e.g. half-written or corrupt) entry: journalctl skips it too. */
                 free(cursor);

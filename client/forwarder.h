@@ -13,19 +13,18 @@
 
 #include "buffer.h"
 #include "cursor_file.h"
-#include "json_output.h"
+#include "output_format.h"
 
 struct forwarder {
         sd_journal *journal;
         int out_fd;
         size_t batch_size;
         struct cursor_file *cursor_file; /* NULL: no saving */
-        struct json_options json;
+        struct output_format *format; /* how entries are written; the caller's */
         bool follow;
 
         /* state */
         struct buffer out;
-        struct json_scratch scratch;
         char *pending_cursor; /* cursor of the last entry in out */
         bool cursor_save_failed;
         unsigned long n_entries;

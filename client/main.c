@@ -175,6 +175,7 @@ int main(int argc, char *argv[]) {
         struct options o;
         struct cursor_file cursor_file = {.fd = -EBADF};
         struct forwarder f = {.out_fd = -EBADF};
+        struct output_format format = {};
         _cleanup_free_ char *cursor = NULL;
         bool have_current = false;
         int out_fd = -EBADF, r;
@@ -192,10 +193,19 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 goto finish;
 
+        format = (struct output_format){
+                .mode = o.output,
+                .show_all = o.all,
+                .utc = o.utc,
+                .no_hostname = o.no_hostname,
+                .quiet = o.quiet,
+                .output_fields = o.output_fields,
+        };
+        output_format_init(&format);
         f = (struct forwarder){
                 .out_fd = out_fd,
                 .batch_size = output_batch_size(out_fd),
-                .json = {.show_all = o.all, .output_fields = o.output_fields},
+                .format = &format,
                 .follow = o.follow,
         };
         r = open_journal(&o, &f.journal);
@@ -227,6 +237,7 @@ int main(int argc, char *argv[]) {
 
 finish:
         forwarder_done(&f);
+        output_format_done(&format);
         if (f.journal)
                 sd_journal_close(f.journal);
         if (cursor_file.path)

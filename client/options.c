@@ -7,6 +7,7 @@
 
 #include "broker_client.h"
 #include "log.h"
+#include "macros.h"
 #include "options.h"
 
 static void help(void) {
@@ -20,9 +21,18 @@ static void help(void) {
                "  -h --help              Show this help\n"
                "     --version           Show the version\n"
                "  -f --follow            Keep forwarding new entries\n"
-               "  -o --output=MODE       Output format: json (default)\n"
-               "     --output-fields=LIST  Only these fields (comma-separated), plus __CURSOR etc.\n"
-               "  -a --all               Print values of any size (no null for >= 4096 bytes)\n"
+               "  -o --output=MODE       Output format, as journalctl's: json (default),\n"
+               "                         json-pretty, json-seq, json-sse, export, short,\n"
+               "                         short-full, short-iso, short-iso-precise, short-precise,\n"
+               "                         short-monotonic, short-delta, short-unix, with-unit,\n"
+               "                         cat, verbose (-o help lists them)\n"
+               "     --output-fields=LIST  Only these fields (comma-separated) in json*, export,\n"
+               "                         verbose and cat (json and export keep __CURSOR etc.)\n"
+               "  -a --all               Print values of any size and unprintable ones (json: no\n"
+               "                         null for >= 4096 bytes; text modes: no [blob data])\n"
+               "     --utc               Show times in UTC\n"
+               "     --no-hostname       Leave out the hostname in the short modes\n"
+               "  -q --quiet             No \"-- Boot ID --\" lines between boots\n"
                "  -b --boot[=ID]         Only the current boot (or boot ID)\n"
                "  -n --lines[=N]         Start with the last N entries (default 10 with -n);\n"
                "                         without -n every entry is forwarded, also with -f\n"
@@ -42,8 +52,8 @@ static void help(void) {
 void options_free(struct options *o) {
         free(o->files);
         free(o->matches);
-        if (o->output_fields)
-                free(o->output_fields[0]);
+        for (char **f = o->output_fields; f && *f; f++)
+                free(*f);
         free(o->output_fields);
 }
 
@@ -62,27 +72,34 @@ static int strv_push(char ***v, char *s) {
         return 0;
 }
 
-static int split_fields(const char *list, char ***ret) {
-        char *copy = strdup(list), *save = NULL;
-        char **v = NULL;
+/* Adds the comma-separated fields of list to *fields, each once (journalctl accumulates repeated
+ * --output-fields and ignores empty names). */
+static int add_fields(const char *list, char ***fields) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
 
         if (!copy)
                 return -ENOMEM;
-        /* v[0] points at the start of copy, so freeing v[0] frees every field. */
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-                if (strv_push(&v, t) < 0)
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                bool seen = false;
+                char *dup;
+
+                for (char **f = *fields; f && *f && !seen; f++)
+                        seen = strcmp(*f, t) == 0;
+                if (seen)
+                        continue;
+                dup = strdup(t);
+                if (!dup || strv_push(fields, dup) < 0) {
+                        free(dup);
                         return -ENOMEM;
-        if (!v) {
-                free(copy);
-                return -EINVAL;
+                }
         }
-        if (v[0] != copy) {
-                /* A leading comma: keep ownership simple. */
-                memmove(copy, v[0], strlen(v[0]) + 1);
-                v[0] = copy;
-        }
-        *ret = v;
         return 0;
+}
+
+static void list_output_modes(void) {
+        for (int m = 0; m < _OUTPUT_MODE_MAX; m++)
+                puts(output_mode_to_string(m));
 }
 
 /* journalctl accepts "-n 5" as well as "-n5": a separate word is taken if it looks right. */
@@ -133,6 +150,8 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 ARG_CURSOR_FILE,
                 ARG_NO_TAIL,
                 ARG_OUTPUT_FIELDS,
+                ARG_UTC,
+                ARG_NO_HOSTNAME,
                 ARG_TO,
                 ARG_BROKER_SOCKET,
         };
@@ -143,6 +162,9 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 {"output", required_argument, NULL, 'o'},
                 {"output-fields", required_argument, NULL, ARG_OUTPUT_FIELDS},
                 {"all", no_argument, NULL, 'a'},
+                {"utc", no_argument, NULL, ARG_UTC},
+                {"no-hostname", no_argument, NULL, ARG_NO_HOSTNAME},
+                {"quiet", no_argument, NULL, 'q'},
                 {"boot", optional_argument, NULL, 'b'},
                 {"lines", optional_argument, NULL, 'n'},
                 {"no-tail", no_argument, NULL, ARG_NO_TAIL},
@@ -154,12 +176,12 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 {},
         };
         const char *arg;
-        int c;
+        int c, r;
 
-        *o = (struct options){.lines = -1, .output = "json", .target = TARGET_AUTO};
+        *o = (struct options){.lines = -1, .output = OUTPUT_JSON, .target = TARGET_AUTO};
         o->broker_socket = broker_socket_path();
 
-        while ((c = getopt_long(argc, argv, "hfo:ab::n::D:", long_options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hfo:aqb::n::D:", long_options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -171,17 +193,30 @@ int options_parse(int argc, char *argv[], struct options *o) {
                         o->follow = true;
                         break;
                 case 'o':
-                        if (strcmp(optarg, "json") != 0)
+                        if (strcmp(optarg, "help") == 0) {
+                                list_output_modes();
+                                return 0;
+                        }
+                        r = output_mode_from_string(optarg);
+                        if (r < 0)
                                 return log_error_errno(EINVAL,
-                                                       "Output mode '%s' is not supported; "
-                                                       "supported: json.",
+                                                       "Unknown output format '%s' (-o help lists "
+                                                       "them).",
                                                        optarg);
-                        o->output = optarg;
+                        o->output = (enum output_mode) r;
                         break;
                 case ARG_OUTPUT_FIELDS:
-                        if (split_fields(optarg, &o->output_fields) < 0)
-                                return log_error_errno(EINVAL, "Invalid --output-fields=%s.",
-                                                       optarg);
+                        if (add_fields(optarg, &o->output_fields) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_UTC:
+                        o->utc = true;
+                        break;
+                case ARG_NO_HOSTNAME:
+                        o->no_hostname = true;
+                        break;
+                case 'q':
+                        o->quiet = true;
                         break;
                 case 'a':
                         o->all = true;

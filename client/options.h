@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "output_format.h"
+
 enum output_target {
         TARGET_AUTO,   /* broker when our own stdout is the journal (we run as a service) */
         TARGET_BROKER, /* the container's stdout, fetched from journalagent-broker */
@@ -18,10 +20,13 @@ struct options {
         char **files;            /* --file, NULL-terminated */
         const char *cursor_file; /* --cursor-file */
         bool all;                /* -a */
+        bool utc;                /* --utc */
+        bool no_hostname;        /* --no-hostname */
+        bool quiet;              /* -q */
         long lines;              /* -n; -1 for all */
         bool no_tail;
-        const char *output;      /* -o */
-        char **output_fields;    /* --output-fields, NULL-terminated */
+        enum output_mode output; /* -o */
+        char **output_fields;    /* --output-fields, NULL-terminated, each allocated */
         enum output_target target;
         const char *broker_socket;
         char **matches;          /* FIELD=VALUE and "+", NULL-terminated */
