@@ -99,6 +99,8 @@ int forwarder_position(struct forwarder *f, const char *cursor, long lines,
                 *ret_have_current = r > 0;
                 return 0;
         }
+        if (f->filters && filters_seek_since(f->filters, j) > 0)
+                return 0;
         return sd_journal_seek_head(j);
 }
 
@@ -124,7 +126,7 @@ static int write_out(struct forwarder *f, size_t n) {
 
         if (n == 0)
                 return 0;
-        r = output_write_all(f->out_fd, f->out.data, n);
+        r = output_write_all(f->out_fds[f->stream], f->out.data, n);
         if (r < 0)
                 return r;
         buffer_consume(&f->out, n);
@@ -140,10 +142,48 @@ static int flush(struct forwarder *f) {
         return 0;
 }
 
+/* 1 (stderr) for entries at or above --stderr-priority, else 0. Entries without a valid
+ * PRIORITY count as info, as journald's own default for stdout streams. */
+static int entry_stream(struct forwarder *f) {
+        const void *data;
+        size_t len;
+        int priority = 6;
+
+        if (f->stderr_priority < 0)
+                return 0;
+        if (sd_journal_get_data(f->journal, "PRIORITY", &data, &len) >= 0 &&
+            len == strlen("PRIORITY=") + 1) {
+                char c = ((const char *) data)[len - 1];
+
+                if (c >= '0' && c <= '7')
+                        priority = c - '0';
+        }
+        return priority <= f->stderr_priority ? 1 : 0;
+}
+
 static int emit_current(struct forwarder *f) {
         char *cursor = NULL;
-        size_t before = f->out.len;
-        int r;
+        size_t before;
+        int r, stream;
+
+        if (f->filters) {
+                if (filters_past_until(f->filters, f->journal)) {
+                        f->until_reached = true;
+                        return 0;
+                }
+                if (!filters_entry_wanted(f->filters, f->journal))
+                        return 0;
+        }
+        /* One buffer for both streams keeps the entries in journal order: switching streams
+         * writes out what the other one holds first. */
+        stream = entry_stream(f);
+        if (stream != f->stream && f->out.len > 0) {
+                r = flush(f);
+                if (r < 0)
+                        return r;
+        }
+        f->stream = stream;
+        before = f->out.len;
 
         r = sd_journal_get_cursor(f->journal, &cursor);
         if (r < 0)
@@ -161,7 +201,7 @@ static int emit_current(struct forwarder *f) {
         f->n_entries++;
 
         /* Batches hold whole lines: write what came before once this entry does not fit. */
-        if (f->out.len > f->batch_size && before > 0) {
+        if (f->out.len > f->batch_sizes[f->stream] && before > 0) {
                 r = write_out(f, before);
                 if (r < 0) {
                         free(cursor);
@@ -171,21 +211,21 @@ static int emit_current(struct forwarder *f) {
         }
         free(f->pending_cursor);
         f->pending_cursor = cursor;
-        if (f->out.len >= f->batch_size)
+        if (f->out.len >= f->batch_sizes[f->stream])
                 return flush(f);
         return 0;
 }
 
 /* Forwards every entry available now. */
 static int drain(struct forwarder *f, bool have_current) {
-        int r;
+        int r = 0;
 
         if (have_current) {
                 r = emit_current(f);
                 if (r < 0)
                         return r;
         }
-        while ((r = sd_journal_next(f->journal)) > 0) {
+        while (!f->until_reached && (r = sd_journal_next(f->journal)) > 0) {
                 r = emit_current(f);
                 if (r < 0)
                         return r;
@@ -312,7 +352,7 @@ int forwarder_run(struct forwarder *f, bool have_current) {
                         return log_error_errno(r, "Cannot watch the journal for changes: %m");
         }
         r = drain(f, have_current);
-        if (r < 0 || !f->follow)
+        if (r < 0 || !f->follow || f->until_reached)
                 return r;
         return follow(f);
 }

@@ -13,18 +13,23 @@
 
 #include "buffer.h"
 #include "cursor_file.h"
+#include "filters.h"
 #include "output_format.h"
 
 struct forwarder {
         sd_journal *journal;
-        int out_fd;
-        size_t batch_size;
+        int out_fds[2];          /* the container's stdout and stderr (or ours) */
+        size_t batch_sizes[2];
+        int stderr_priority;     /* entries with PRIORITY <= this go to out_fds[1]; -1: none */
+        const struct filters *filters; /* per-entry filters (-T, --until); NULL: none */
         struct cursor_file *cursor_file; /* NULL: no saving */
         struct output_format *format; /* how entries are written; the caller's */
         bool follow;
 
         /* state */
         struct buffer out;
+        int stream;           /* index into out_fds of what out holds */
+        bool until_reached;
         char *pending_cursor; /* cursor of the last entry in out */
         bool cursor_save_failed;
         unsigned long n_entries;

@@ -57,26 +57,32 @@ static bool fd_is_journal_stream(int fd) {
                (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
-static int open_output(const struct options *o, int *ret_fd) {
+/* ret_fds[0] is where entries go, ret_fds[1] where --stderr-priority sends the severe ones. */
+static int open_output(const struct options *o, int ret_fds[2]) {
         enum output_target t = o->target;
         int fds[2] = {-1, -1}, r;
 
         if (t == TARGET_AUTO)
                 t = fd_is_journal_stream(STDOUT_FILENO) ? TARGET_BROKER : TARGET_STDOUT;
         if (t == TARGET_STDOUT) {
-                *ret_fd = STDOUT_FILENO;
+                ret_fds[0] = STDOUT_FILENO;
+                ret_fds[1] = STDERR_FILENO;
                 return 0;
         }
 
         r = broker_fetch(o->broker_socket, PROTO_STREAM_ALL, fds);
         if (r < 0)
                 return r;
-        /* stderr is fetched for the stderr split (a later option); nothing uses it yet. */
-        safe_close(fds[1]);
-        if (fds[0] < 0)
+        if (fds[0] < 0) {
+                safe_close(fds[1]);
                 return log_error_errno(ENOENT, "The broker holds the container's stderr but not "
                                                "its stdout; nothing to write to.");
-        *ret_fd = fds[0];
+        }
+        if (fds[1] < 0 && o->stderr_priority >= 0)
+                log_warning("The broker holds no stderr (PID 1 had /dev/null there); entries for "
+                            "--stderr-priority go to stdout.");
+        ret_fds[0] = fds[0];
+        ret_fds[1] = fds[1] >= 0 ? fds[1] : fds[0];
         return 0;
 }
 
@@ -147,6 +153,8 @@ static int open_journal(const struct options *o, sd_journal **ret) {
                 r = add_matches(j, o);
         if (r >= 0 && o->boot)
                 r = add_boot_match(j, o);
+        if (r >= 0)
+                r = filters_apply(&o->filters, j);
         if (r < 0) {
                 sd_journal_close(j);
                 return r;
@@ -174,11 +182,11 @@ static char *load_cursor(struct cursor_file *c) {
 int main(int argc, char *argv[]) {
         struct options o;
         struct cursor_file cursor_file = {.fd = -EBADF};
-        struct forwarder f = {.out_fd = -EBADF};
+        struct forwarder f = {.out_fds = {-EBADF, -EBADF}};
         struct output_format format = {};
         _cleanup_free_ char *cursor = NULL;
         bool have_current = false;
-        int out_fd = -EBADF, r;
+        int out_fds[2] = {-EBADF, -EBADF}, r;
 
         log_setup("journalagent");
         r = options_parse(argc, argv, &o);
@@ -189,7 +197,7 @@ int main(int argc, char *argv[]) {
         /* A vanished reader must show up as EPIPE, not kill us silently. */
         signal(SIGPIPE, SIG_IGN);
 
-        r = open_output(&o, &out_fd);
+        r = open_output(&o, out_fds);
         if (r < 0)
                 goto finish;
 
@@ -203,8 +211,10 @@ int main(int argc, char *argv[]) {
         };
         output_format_init(&format);
         f = (struct forwarder){
-                .out_fd = out_fd,
-                .batch_size = output_batch_size(out_fd),
+                .out_fds = {out_fds[0], out_fds[1]},
+                .batch_sizes = {output_batch_size(out_fds[0]), output_batch_size(out_fds[1])},
+                .stderr_priority = o.stderr_priority,
+                .filters = &o.filters,
                 .format = &format,
                 .follow = o.follow,
         };
@@ -242,8 +252,10 @@ finish:
                 sd_journal_close(f.journal);
         if (cursor_file.path)
                 cursor_file_close(&cursor_file);
-        if (out_fd > STDERR_FILENO)
-                safe_close(out_fd);
+        if (out_fds[1] > STDERR_FILENO && out_fds[1] != out_fds[0])
+                safe_close(out_fds[1]);
+        if (out_fds[0] > STDERR_FILENO)
+                safe_close(out_fds[0]);
         options_free(&o);
         return r < 0 ? exit_code_for(r) : EXIT_SUCCESS;
 }

@@ -43,6 +43,23 @@ static void help(void) {
                "     --to=WHERE          broker, stdout or auto (default): broker when our stdout\n"
                "                         is the journal, i.e. when running as a service\n"
                "     --broker-socket=PATH  Broker socket (default $%s or %s)\n"
+               "     --stderr-priority=LEVEL  Entries of LEVEL or more severe go to the\n"
+               "                         container's stderr, the rest to stdout\n"
+               "\n"
+               "Filters (as journalctl's):\n"
+               "  -u --unit=UNIT         Entries of this unit (repeatable)\n"
+               "  -t --identifier=ID     Entries with this SYSLOG_IDENTIFIER (repeatable)\n"
+               "  -T --exclude-identifier=ID  Leave out this SYSLOG_IDENTIFIER (repeatable)\n"
+               "  -p --priority=RANGE    LEVEL (0..LEVEL) or FROM..TO; emerg..debug or 0..7\n"
+               "     --facility=LIST     Syslog facilities (names or numbers, comma-separated)\n"
+               "  -S --since=TIME        Entries not older than TIME\n"
+               "  -U --until=TIME        Entries not newer than TIME\n"
+               "  FIELD=VALUE            Matches; the same field ORs, different fields AND; '+'\n"
+               "                         between groups ORs them\n"
+               "\n"
+               "Environment (used when the option is not given; invalid values are reported and\n"
+               "the default is used): JOURNALAGENT_OUTPUT (-o), JOURNALAGENT_OUTPUT_FIELDS,\n"
+               "JOURNALAGENT_PRIORITY (-p), JOURNALAGENT_STDERR_PRIORITY.\n"
                "\n"
                "Exit status: 0 done; 1 failure; 2 bad usage; 66 the broker holds no stdout;\n"
                "69 no broker listening; 74 the container's log reader is gone; 77 not permitted.\n",
@@ -50,6 +67,7 @@ static void help(void) {
 }
 
 void options_free(struct options *o) {
+        filters_free(&o->filters);
         free(o->files);
         free(o->matches);
         for (char **f = o->output_fields; f && *f; f++)
@@ -143,6 +161,48 @@ static int parse_lines(const char *s, long *ret) {
         return 0;
 }
 
+/* Settings from the container's environment (`docker run -e`, reaching the unit through
+ * PassEnvironment=), for what the command line left unset. An invalid value is reported, in the
+ * journal and so in the container log, and the default is kept: never silence. */
+static void options_apply_environment(struct options *o) {
+        const char *e;
+        int r;
+
+        e = getenv("JOURNALAGENT_OUTPUT");
+        if (!o->set_output && e && *e) {
+                r = output_mode_from_string(e);
+                if (r < 0)
+                        log_warning("Invalid JOURNALAGENT_OUTPUT=%s (expected a journalctl output "
+                                    "mode such as json, short-iso, cat; journalagent -o help lists "
+                                    "them), using json.",
+                                    e);
+                else
+                        o->output = (enum output_mode) r;
+        }
+
+        e = getenv("JOURNALAGENT_OUTPUT_FIELDS");
+        if (!o->set_output_fields && e && *e && add_fields(e, &o->output_fields) < 0)
+                log_warning("Invalid JOURNALAGENT_OUTPUT_FIELDS=%s, printing all fields.", e);
+
+        e = getenv("JOURNALAGENT_PRIORITY");
+        if (!o->set_priority && e && *e && filters_parse_priority(&o->filters, e) < 0)
+                log_warning("Invalid JOURNALAGENT_PRIORITY=%s (expected emerg..debug, 0-7 or "
+                            "FROM..TO), forwarding every priority.",
+                            e);
+
+        e = getenv("JOURNALAGENT_STDERR_PRIORITY");
+        if (!o->set_stderr_priority && e && *e) {
+                r = strcmp(e, "none") == 0 ? -1 : priority_from_string(e);
+                if (r < 0 && strcmp(e, "none") != 0)
+                        log_warning("Invalid JOURNALAGENT_STDERR_PRIORITY=%s (expected emerg, "
+                                    "alert, crit, err, warning, notice, info, debug, 0-7 or none), "
+                                    "writing everything to stdout.",
+                                    e);
+                else
+                        o->stderr_priority = r;
+        }
+}
+
 int options_parse(int argc, char *argv[], struct options *o) {
         enum {
                 ARG_VERSION = 0x100,
@@ -154,6 +214,8 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 ARG_NO_HOSTNAME,
                 ARG_TO,
                 ARG_BROKER_SOCKET,
+                ARG_STDERR_PRIORITY,
+                ARG_FACILITY,
         };
         static const struct option long_options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -173,15 +235,29 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 {"cursor-file", required_argument, NULL, ARG_CURSOR_FILE},
                 {"to", required_argument, NULL, ARG_TO},
                 {"broker-socket", required_argument, NULL, ARG_BROKER_SOCKET},
+                {"stderr-priority", required_argument, NULL, ARG_STDERR_PRIORITY},
+                {"unit", required_argument, NULL, 'u'},
+                {"identifier", required_argument, NULL, 't'},
+                {"exclude-identifier", required_argument, NULL, 'T'},
+                {"priority", required_argument, NULL, 'p'},
+                {"facility", required_argument, NULL, ARG_FACILITY},
+                {"since", required_argument, NULL, 'S'},
+                {"until", required_argument, NULL, 'U'},
                 {},
         };
         const char *arg;
         int c, r;
 
-        *o = (struct options){.lines = -1, .output = OUTPUT_JSON, .target = TARGET_AUTO};
+        *o = (struct options){
+                .lines = -1,
+                .output = OUTPUT_JSON,
+                .target = TARGET_AUTO,
+                .filters = FILTERS_INIT,
+                .stderr_priority = -1,
+        };
         o->broker_socket = broker_socket_path();
 
-        while ((c = getopt_long(argc, argv, "hfo:aqb::n::D:", long_options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hfo:aqb::n::D:u:t:T:p:S:U:", long_options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -204,10 +280,12 @@ int options_parse(int argc, char *argv[], struct options *o) {
                                                        "them).",
                                                        optarg);
                         o->output = (enum output_mode) r;
+                        o->set_output = true;
                         break;
                 case ARG_OUTPUT_FIELDS:
                         if (add_fields(optarg, &o->output_fields) < 0)
                                 return -ENOMEM;
+                        o->set_output_fields = true;
                         break;
                 case ARG_UTC:
                         o->utc = true;
@@ -266,6 +344,47 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 case ARG_BROKER_SOCKET:
                         o->broker_socket = optarg;
                         break;
+                case ARG_STDERR_PRIORITY:
+                        o->stderr_priority = priority_from_string(optarg);
+                        if (o->stderr_priority < 0)
+                                return log_error_errno(EINVAL,
+                                                       "Invalid --stderr-priority=%s: expected "
+                                                       "emerg, alert, crit, err, warning, notice, "
+                                                       "info, debug or 0-7.",
+                                                       optarg);
+                        o->set_stderr_priority = true;
+                        break;
+                case 'u':
+                        if (filters_add_unit(&o->filters, optarg) < 0)
+                                return log_error_errno(EINVAL, "Invalid unit '%s'.", optarg);
+                        break;
+                case 't':
+                case 'T':
+                        if (filters_add_identifier(&o->filters, optarg, c == 'T') < 0)
+                                return -ENOMEM;
+                        break;
+                case 'p':
+                        if (filters_parse_priority(&o->filters, optarg) < 0)
+                                return log_error_errno(EINVAL,
+                                                       "Invalid -p/--priority=%s: expected a "
+                                                       "level (emerg..debug, 0-7) or FROM..TO.",
+                                                       optarg);
+                        o->set_priority = true;
+                        break;
+                case ARG_FACILITY:
+                        if (filters_parse_facility(&o->filters, optarg) < 0)
+                                return log_error_errno(EINVAL, "Invalid --facility=%s.", optarg);
+                        break;
+                case 'S':
+                case 'U':
+                        if (filters_parse_time(optarg, c == 'S' ? &o->filters.since
+                                                                : &o->filters.until) < 0)
+                                return log_error_errno(EINVAL,
+                                                       "Invalid %s=%s: expected e.g. "
+                                                       "\"2026-12-03 10:00:00\", today, "
+                                                       "yesterday, -1h, @1700000000.",
+                                                       c == 'S' ? "--since" : "--until", optarg);
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -282,5 +401,6 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 if (strv_push(&o->matches, argv[i]) < 0)
                         return -ENOMEM;
         }
+        options_apply_environment(o);
         return 1;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "filters.h"
 #include "output_format.h"
 
 enum output_target {
@@ -30,6 +31,9 @@ struct options {
         enum output_target target;
         const char *broker_socket;
         char **matches;          /* FIELD=VALUE and "+", NULL-terminated */
+        struct filters filters;  /* -u, -t, -T, -p, --facility, -S, -U */
+        int stderr_priority;     /* --stderr-priority: entries at or above go to stderr; -1 off */
+        bool set_output, set_output_fields, set_stderr_priority, set_priority;
 };
 
 void options_free(struct options *o);
