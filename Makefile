@@ -78,7 +78,8 @@ $(SHIM): $(call pic,$(SHIM_SRC) $(COMMON_SRC)) preload/interceptor.map
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-UNITS := journalagent-broker.socket journalagent-broker.service journalagent.service
+UNITS := journalagent-broker.socket journalagent-broker.service journalagent.service \
+	journalagent@.service
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(UNITDIR)
@@ -86,7 +87,9 @@ install: all
 	install -m 0644 $(SHIM) $(DESTDIR)$(SHIMDIR)/
 	for u in $(UNITS); do install -m 0644 systemd-units/$$u $(DESTDIR)$(UNITDIR)/; done
 	# Enable: the symlinks `systemctl enable` would make, from each unit's [Install] WantedBy=.
+	# Templates (journalagent@.service) are enabled per instance by the user.
 	for u in $(UNITS); do \
+		case $$u in *@.*) continue;; esac; \
 		for t in $$(sed -n 's/^WantedBy=//p' systemd-units/$$u); do \
 			install -d $(DESTDIR)$(SYSCONFDIR)/systemd/system/$$t.wants; \
 			ln -sf $(UNITDIR)/$$u $(DESTDIR)$(SYSCONFDIR)/systemd/system/$$t.wants/$$u; \
