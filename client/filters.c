@@ -290,7 +290,9 @@ int filters_apply(const struct filters *f, sd_journal *j) {
                 if (r < 0)
                         return log_error_errno(r, "Cannot add the -u matches: %m");
         }
-        if (f->priority_min >= 0) {
+        /* All eight levels is no filter at all (journalctl then also shows entries without a
+         * PRIORITY field). */
+        if (f->priority_min >= 0 && !(f->priority_min == 0 && f->priority_max == 7)) {
                 r = sd_journal_add_conjunction(j);
                 for (int p = f->priority_min; r >= 0 && p <= f->priority_max; p++) {
                         snprintf(num, sizeof(num), "%d", p);

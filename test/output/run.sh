@@ -318,5 +318,57 @@ done
 check cat-one raw LC_ALL=C -- -o cat --output-fields=FOO
 check fields-twice json LC_ALL=C -- -o json --output-fields=FOO --output-fields=BAR,FOO
 
+# Filters, as journalctl's, on the same journal (JSON compared parsed).
+for filter in "-p err" "-p warning..err" "-p debug..notice" "-p 7" "-t app" "-u app" \
+        "-u app.service -p info" "PRIORITY=3 + PRIORITY=6" "SYSLOG_IDENTIFIER=app PRIORITY=6" \
+        "-b" "-n 3" "-n 1"; do
+        # shellcheck disable=SC2086
+        check "filter ${filter// /_}" json LC_ALL=C -- -o json $filter
+done
+
+# Time bounds: the middle entry's time, from the journal itself.
+mid=$("$JOURNALCTL" --file="$JOURNAL" -o json | jq -r .__REALTIME_TIMESTAMP | sort -n |
+        awk '{ t[NR] = $1 } END { print int(t[int(NR / 2)] / 1000000) }')
+check "filter since" json LC_ALL=C -- -o json --since "@$mid"
+check "filter until" json LC_ALL=C -- -o json --until "@$mid"
+
+# -T (journalctl 256's --exclude-identifier; 252 lacks it): against journalctl's full output
+# without the entries of that identifier.
+if "$AGENT" --to=stdout --file="$JOURNAL" -o json -T app >"$TMP/exclude.got" 2>"$TMP/exclude.err"; then
+        "$JOURNALCTL" --file="$JOURNAL" -o json |
+                jq -c 'select(.SYSLOG_IDENTIFIER != "app")' >"$TMP/exclude.want"
+        got=$(jq -cS . "$TMP/exclude.got" | md5sum)
+        want=$(jq -cS . "$TMP/exclude.want" | md5sum)
+        n_app=$(jq -c 'select(.SYSLOG_IDENTIFIER == "app")' "$TMP/exclude.got" | wc -l)
+        if [[ $got == "$want" && $n_app == 0 && -s $TMP/exclude.want ]]; then
+                passed=$((passed + 1))
+        else
+                failed=$((failed + 1))
+                echo "FAIL filter -T app: $n_app entries of app left, or other entries differ"
+        fi
+else
+        failed=$((failed + 1))
+        echo "FAIL filter -T app: exit status ($(head -c 300 "$TMP/exclude.err"))"
+fi
+
+# --stderr-priority: the split is the same entries as -p on stderr and the rest on stdout.
+if "$AGENT" --to=stdout --file="$JOURNAL" -o json --stderr-priority=warning \
+        >"$TMP/split.out" 2>"$TMP/split.err"; then
+        err_want=$("$JOURNALCTL" --file="$JOURNAL" -o json -p warning | jq -cS . | md5sum)
+        err_got=$(jq -cS . "$TMP/split.err" | md5sum)
+        out_bad=$(jq -r 'select((.PRIORITY // "6") | tonumber <= 4) | .PRIORITY' "$TMP/split.out" | wc -l)
+        total=$(($(wc -l <"$TMP/split.out") + $(wc -l <"$TMP/split.err")))
+        all=$("$JOURNALCTL" --file="$JOURNAL" -o json | wc -l)
+        if [[ $err_got == "$err_want" && $out_bad == 0 && $total == "$all" ]]; then
+                passed=$((passed + 1))
+        else
+                failed=$((failed + 1))
+                echo "FAIL stderr split: stderr differs from -p warning, or $out_bad severe entries on stdout, or $total != $all entries"
+        fi
+else
+        failed=$((failed + 1))
+        echo "FAIL stderr split: exit status"
+fi
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
