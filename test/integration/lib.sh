@@ -21,8 +21,12 @@ log() {
 }
 
 # A broken environment fails the whole run loudly (never a skip: a skipped test proves nothing).
+# Once results are being recorded it also counts as a failure in the summary.
 die() {
         log "FATAL: $*"
+        if [[ -n ${JA_RESULTS:-} ]]; then
+                printf 'FAIL setup: %s\n' "$*" >>"$JA_RESULTS"
+        fi
         exit 2
 }
 
@@ -63,6 +67,20 @@ count_results() {
         echo "${n:-0}"
 }
 
+# The failures, then the very last line of the run: "N passed, N failed". Printed from the EXIT
+# trap, after the cleanup, so that it stays last whatever ended the run (also a FATAL or ^C).
+print_summary() {
+        local passed failed
+        passed=$(count_results PASS)
+        failed=$(count_results FAIL)
+        if ((failed > 0)); then
+                echo "failed:" >&2
+                sed -n 's/^FAIL /  /p' "$JA_RESULTS" >&2
+        fi
+        echo "$passed passed, $failed failed"
+        ((failed == 0))
+}
+
 # run_case NAME FUNCTION [ARGS...]: run one test case in a subshell with errexit on. An unexpected
 # command failure inside ends that case as a failure; the suite goes on with the next case.
 # (`set -e` is ignored inside anything run as an `if`/`||` operand, so the status is taken with
@@ -75,7 +93,7 @@ run_case() {
         set +e
         (
                 set -eE
-                trap 'log "case '"$name"': command failed (status $?) at ${BASH_SOURCE[0]##*/}:${LINENO}: ${BASH_COMMAND}"' ERR
+                trap 'case_error "$name" $? "$BASH_COMMAND"' ERR
                 "$@"
         )
         rc=$?
@@ -86,6 +104,17 @@ run_case() {
         if (($(count_results FAIL) > fails_before)); then
                 ct_dump_debug
         fi
+}
+
+# ERR trap of a case: what failed, and where, as a call stack up to the case function
+# (innermost first), e.g. "lib.sh:250 in_ct < run.sh:251 case_reexec".
+case_error() {
+        local name=$1 status=$2 cmd=$3 i where=
+        for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
+                [[ ${FUNCNAME[i]} != run_case ]] || break
+                where+="${where:+ < }${BASH_SOURCE[i]##*/}:${BASH_LINENO[i - 1]} ${FUNCNAME[i]}"
+        done
+        log "case $name: command failed with status $status at $where: $cmd"
 }
 
 # ---- prerequisites ------------------------------------------------------------------------
@@ -102,12 +131,14 @@ check_prerequisites() {
         need_cmd jq jq
         need_cmd nsenter util-linux
         need_cmd flock util-linux
+        need_cmd findmnt util-linux
+        need_cmd pgrep procps
         need_cmd timeout coreutils
         need_cmd make make
         local f
         for f in build/journalagent build/journalagent-broker build/systemd-bootstrap \
                 build/libjournalagent_interceptor.so build/test/ja-peer; do
-                [[ -e $f ]] || die "$f is missing: run 'make' (and build build/test/ja-peer) first"
+                [[ -e $f ]] || die "$f is missing: run 'make all build/test/ja-peer' first"
         done
 }
 
@@ -144,6 +175,7 @@ ensure_rootfs() {
                 done
                 [[ -e $dest ]] && remove_tree "$dest" # not ours: lacks systemd
                 tmp=$(mktemp -d "$JA_CACHE/rootfs-$suite.tmp.XXXXXX")
+                chmod 0755 "$tmp" # mktemp makes it 0700; it becomes the container's /
                 log "building $dest with debootstrap (a few minutes, once)"
                 if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus \
                         "$suite" "$tmp" "$JA_MIRROR" >"$tmp.log" 2>&1; then
@@ -171,7 +203,17 @@ ensure_rootfs() {
 CT_DIRS=()
 CT_NSPAWN_PID=
 
-# ct_prepare NAME ROOTFS: fresh copy of ROOTFS with journalagent and ja-peer installed.
+# stage_install: `make install` once into a staging tree (plus ja-peer), so that every boot of the
+# run gets the same build even if the sources change meanwhile.
+stage_install() {
+        JA_STAGE=$JA_RUN_DIR/stage
+        log "make install DESTDIR=$JA_STAGE"
+        make -s install DESTDIR="$JA_STAGE" >"$JA_RUN_DIR/make-install.log" 2>&1 ||
+                { cat "$JA_RUN_DIR/make-install.log" >&2; die "make install DESTDIR=$JA_STAGE failed"; }
+        install -D -m 0755 build/test/ja-peer "$JA_STAGE/usr/local/bin/ja-peer"
+}
+
+# ct_prepare NAME ROOTFS: fresh copy of ROOTFS with the staged install on top.
 ct_prepare() {
         local name=$1 rootfs=$2
         CT_NAME=$name
@@ -181,12 +223,12 @@ ct_prepare() {
         CT_ERR=$CT_DIR/stderr
         mkdir -p "$CT_DIR"
         CT_DIRS+=("$CT_DIR")
+        log "preparing $name: copy of $rootfs with the staged install"
         cp -a --reflink=auto "$rootfs" "$CT_ROOT"
-        make -s install DESTDIR="$CT_ROOT" >"$CT_DIR/make-install.log" 2>&1 ||
-                { cat "$CT_DIR/make-install.log" >&2; die "make install DESTDIR=$CT_ROOT failed"; }
-        install -m 0755 build/test/ja-peer "$CT_ROOT/usr/local/bin/"
+        cp -a "$JA_STAGE/." "$CT_ROOT/"
         # The cached rootfs keeps debootstrap's /etc/machine-id. All copies share it, which is
-        # harmless: boots never overlap, and each copy has its own /var/log/journal.
+        # harmless: boots never overlap, and each copy has its own /var/log/journal. (An empty
+        # /etc/machine-id, as in many images, passes the suite too: systemd makes a transient one.)
 }
 
 pid_alive() {
@@ -269,8 +311,12 @@ in_ct() {
 
 # ct_wait_running TIMEOUT: wait for the boot to finish; "degraded" is accepted (a unit of the
 # minimal image failing is not our business; the cases say whether ours work).
+# `is-system-running --wait` fails at once while PID 1 does not listen on its private bus socket
+# yet ("Failed to connect to bus"), so first wait for any answer.
 ct_wait_running() {
         local timeout=$1 state
+        wait_until "$timeout" "systemd in $CT_NAME to answer systemctl" ct_manager_answers ||
+                ct_boot_failed "systemctl never got an answer from PID 1"
         state=$(JA_IN_CT_TIMEOUT=$timeout in_ct systemctl is-system-running --wait 2>&1) || true
         case $state in
         running | degraded)
@@ -281,9 +327,16 @@ ct_wait_running() {
                 log "container $CT_NAME did not finish booting within ${timeout}s: '$state'"
                 in_ct systemctl --failed >&2 || true
                 in_ct systemctl list-jobs >&2 || true
-                ct_boot_failed "not running after ${timeout}s"
+                ct_boot_failed "system state '$state', not running or degraded"
                 ;;
         esac
+}
+
+ct_manager_answers() {
+        local state
+        pid_alive "$CT_NSPAWN_PID" || ct_boot_failed "systemd-nspawn exited"
+        state=$(in_ct systemctl is-system-running 2>/dev/null) || true
+        [[ $state =~ ^(initializing|starting|running|degraded|maintenance|stopping)$ ]]
 }
 
 # ct_stop: orderly poweroff, as a container manager does it: SIGTERM to nspawn, which sends
@@ -323,32 +376,40 @@ ct_readers_done() {
 # Everything that helps to see why a case failed: the container's stderr and our units' journal.
 ct_dump_debug() {
         {
-                echo "----- debug: stderr of $CT_NAME ($CT_ERR), last 100 lines:"
-                tail -n 100 "$CT_ERR" 2>/dev/null || true
+                echo "----- debug: stderr of ${CT_NAME:-the container} (${CT_ERR:-none yet}), last 60 lines:"
+                tail -n 60 "${CT_ERR:-/dev/null}" 2>/dev/null || true
                 if [[ -n ${CT_NSPAWN_PID:-} ]] && pid_alive "$CT_NSPAWN_PID"; then
                         echo "----- debug: systemctl status (inside):"
                         in_ct systemctl status --lines=0 journalagent-broker.socket \
                                 journalagent-broker.service journalagent.service 2>&1 || true
-                        echo "----- debug: journalctl -u journalagent -u journalagent-broker (inside), last 100 lines:"
-                        in_ct journalctl -b --no-pager -n 100 -u journalagent.service \
+                        echo "----- debug: journalctl -u journalagent -u journalagent-broker (inside), last 60 lines:"
+                        in_ct journalctl -b --no-pager -n 60 -u journalagent.service \
                                 -u journalagent-broker.service -u journalagent-broker.socket 2>&1 || true
                 fi
                 echo "----- end of debug"
         } >&2
 }
 
-# Stop whatever is still running and remove the scratch directories (unless JA_KEEP=1).
+# EXIT trap: stop whatever is still running, remove the scratch directories (unless JA_KEEP=1),
+# print the summary. The exit status is non-zero if anything failed or the run was cut short.
 ja_cleanup() {
         local rc=$? d
         set +e
+        # A closed stdout/stderr (e.g. `| head`) must not kill us halfway through the cleanup.
+        trap '' PIPE
+        if ((rc != 0)) && ! grep -q '^FAIL setup: ' "$JA_RESULTS"; then
+                printf 'FAIL run: ended early with status %s\n' "$rc" >>"$JA_RESULTS"
+        fi
         ct_stop
-        if [[ ${JA_KEEP:-0} == 1 ]]; then
-                log "JA_KEEP=1: leaving $JA_RUN_DIR"
-        elif [[ -n ${JA_RUN_DIR:-} && $JA_RUN_DIR == "$JA_WORKDIR"/journalagent-it.* ]]; then
+        [[ ${JA_KEEP:-0} != 1 ]] || log "JA_KEEP=1: leaving $JA_RUN_DIR"
+        if ! print_summary && ((rc == 0)); then
+                rc=1
+        fi
+        if [[ ${JA_KEEP:-0} != 1 && $JA_RUN_DIR == "$JA_WORKDIR"/journalagent-it.* ]]; then
                 for d in "${CT_DIRS[@]}"; do remove_tree "$d"; done
                 remove_tree "$JA_RUN_DIR"
         fi
-        return "$rc"
+        exit "$rc"
 }
 
 # ---- waiting -------------------------------------------------------------------------------
@@ -383,7 +444,8 @@ out_json() {
 # out_non_json: lines of stdout that are not a JSON object, ignoring an unterminated last line
 # (`wc -l` counts newlines, so `head` keeps exactly the complete lines).
 out_non_json() {
-        head -n "$(wc -l <"$CT_OUT")" "$CT_OUT" | jq -R '(try fromjson catch null) as $v | if ($v | type) == "object" then empty else . end'
+        head -n "$(wc -l <"$CT_OUT")" "$CT_OUT" |
+                jq -R '(try fromjson catch null) as $v | if ($v | type) == "object" then empty else . end'
 }
 
 # out_has_message MESSAGE: a JSON line with exactly this MESSAGE reached stdout. grep -F first
