@@ -165,13 +165,17 @@ check-integration: all
 
 check: check-unit fuzz check-output check-integration
 
+# Boots a demo container and shows its journal arriving on its stdout (root, systemd-nspawn).
+demo: all
+	test/demo.sh
+
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all install uninstall check check-unit check-integration check-output fuzz fmt clean
+.PHONY: demo all install uninstall check check-unit check-integration check-output fuzz fmt clean
 
 # A misbehaving client for the integration tests (copied into the test containers).
 $(B)/test/ja-peer: test/tools/ja-peer.c $(COMMON_SRC)
