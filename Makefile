@@ -163,7 +163,7 @@ check-output: all
 check-integration: all
 	test/integration/run.sh
 
-check: check-unit fuzz check-output check-integration
+check: check-format check-unit fuzz check-output check-integration
 
 # Boots a demo container and shows its journal arriving on its stdout (root, systemd-nspawn).
 demo: all
@@ -172,10 +172,14 @@ demo: all
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# The committed .clang-format must leave every file as it is.
+check-format:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
 clean:
 	rm -rf $(B)
 
-.PHONY: demo all install uninstall check check-unit check-integration check-output fuzz fmt clean
+.PHONY: demo check-format all install uninstall check check-unit check-integration check-output fuzz fmt clean
 
 # A misbehaving client for the integration tests (copied into the test containers).
 $(B)/test/ja-peer: test/tools/ja-peer.c $(COMMON_SRC)

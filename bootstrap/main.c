@@ -83,16 +83,18 @@ int main(int argc, char *argv[]) {
                         break;
                 }
         if (!systemd) {
-                fprintf(stderr, "systemd-bootstrap: no systemd found (looked for "
-                                "/usr/lib/systemd/systemd, /lib/systemd/systemd, /usr/bin/systemd, "
-                                "/sbin/init). Install systemd in the image (Debian: apt-get install "
-                                "systemd systemd-sysv).\n");
+                fprintf(stderr,
+                        "systemd-bootstrap: no systemd found (looked for "
+                        "/usr/lib/systemd/systemd, /lib/systemd/systemd, /usr/bin/systemd, "
+                        "/sbin/init). Install systemd in the image (Debian: apt-get install "
+                        "systemd systemd-sysv).\n");
                 return EXIT_NOT_FOUND;
         }
 
         if (add_preload(shim) < 0)
-                fprintf(stderr, "systemd-bootstrap: cannot set LD_PRELOAD (%s); booting without the "
-                                "shim.\n",
+                fprintf(stderr,
+                        "systemd-bootstrap: cannot set LD_PRELOAD (%s); booting without the "
+                        "shim.\n",
                         strerror(errno));
 
         args = calloc((size_t) argc + 1, sizeof(char *));

@@ -76,15 +76,17 @@ static int parse_argv(int argc, char *argv[]) {
                         return 0;
                 case ARG_MAX_CONNECTIONS:
                         if (parse_unsigned(optarg, 65536, &v) < 0)
-                                return log_error_errno(EINVAL, "Invalid --max-connections=%s: "
-                                                               "expected 1..65536.",
+                                return log_error_errno(EINVAL,
+                                                       "Invalid --max-connections=%s: "
+                                                       "expected 1..65536.",
                                                        optarg);
                         arg_config.max_connections = (unsigned) v;
                         break;
                 case ARG_IDLE_TIMEOUT:
                         if (parse_unsigned(optarg, 3600, &v) < 0)
-                                return log_error_errno(EINVAL, "Invalid --idle-timeout=%s: "
-                                                               "expected 1..3600 seconds.",
+                                return log_error_errno(EINVAL,
+                                                       "Invalid --idle-timeout=%s: "
+                                                       "expected 1..3600 seconds.",
                                                        optarg);
                         arg_config.idle_timeout_usec = v * 1000000ULL;
                         break;

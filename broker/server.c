@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "server.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,7 +10,6 @@
 #include "fdpass.h"
 #include "log.h"
 #include "macros.h"
-#include "server.h"
 
 struct connection {
         struct server *server;
@@ -138,7 +139,8 @@ static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, v
         if (r == -EAGAIN || r == -EINTR)
                 return 0;
         if (r == -EBADMSG || r == -EPROTONOSUPPORT)
-                reply_error(c, -r, r == -EBADMSG ? "malformed message" : "unknown protocol version");
+                reply_error(c, -r,
+                            r == -EBADMSG ? "malformed message" : "unknown protocol version");
         else if (r < 0)
                 log_debug("Connection from pid %d ended: %d", (int) c->peer.pid, r);
         else if (m.type == PROTO_DEPOSIT)

@@ -18,7 +18,7 @@ struct server_config {
         uint64_t idle_timeout_usec;
 };
 
-#define SERVER_MAX_CONNECTIONS_DEFAULT 256
+#define SERVER_MAX_CONNECTIONS_DEFAULT   256
 #define SERVER_IDLE_TIMEOUT_USEC_DEFAULT (5 * 1000000ULL)
 
 struct connection;

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "store.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,7 +13,6 @@
 
 #include "log.h"
 #include "macros.h"
-#include "store.h"
 
 static const char *const store_names[STORE_N] = {"stdout", "stderr"};
 
@@ -105,8 +106,9 @@ int store_put(struct store *s, int index, int fd) {
         snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", store_names[index]);
         r = sd_pid_notify_with_fds(0, 0, msg, &fd, 1);
         if (r < 0)
-                log_warning_errno(r, "Failed to put %s into systemd's fd store, holding it only in "
-                                     "memory (lost if the broker dies): %m",
+                log_warning_errno(r,
+                                  "Failed to put %s into systemd's fd store, holding it only in "
+                                  "memory (lost if the broker dies): %m",
                                   store_names[index]);
         else if (r == 0)
                 log_debug("Not running under systemd, %s is held only in memory.",
@@ -146,6 +148,7 @@ void store_describe(const struct store *s, char *buf, size_t size) {
                         return;
         }
         if (used == 0)
-                snprintf(buf, size, "holding nothing: no deposit from PID 1 yet (is "
-                                    "/usr/bin/systemd-bootstrap the entrypoint?)");
+                snprintf(buf, size,
+                         "holding nothing: no deposit from PID 1 yet (is "
+                         "/usr/bin/systemd-bootstrap the entrypoint?)");
 }

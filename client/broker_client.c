@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "broker_client.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +8,6 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
-#include "broker_client.h"
 #include "fdpass.h"
 #include "log.h"
 #include "macros.h"
@@ -75,8 +76,9 @@ static int explain_refusal(const char *path, int err) {
                                        path);
         case EPERM:
         case EACCES:
-                return log_error_errno(EACCES, "The broker at %s refused: only root may fetch the "
-                                               "container's stdout.",
+                return log_error_errno(EACCES,
+                                       "The broker at %s refused: only root may fetch the "
+                                       "container's stdout.",
                                        path);
         default:
                 return log_error_errno(EPROTO, "The broker at %s refused the request: %s.", path,
@@ -104,12 +106,12 @@ int broker_fetch(const char *path, uint8_t streams, int ret_fds[2]) {
                 return log_error_errno(ETIMEDOUT, "The broker at %s did not answer within %ds.",
                                        path, BROKER_TIMEOUT_SEC);
         if (r == -ECONNRESET)
-                return log_error_errno(EPROTO, "The broker at %s closed the connection without an "
-                                               "answer.",
+                return log_error_errno(EPROTO,
+                                       "The broker at %s closed the connection without an "
+                                       "answer.",
                                        path);
         if (r < 0)
-                return log_error_errno(EPROTO, "Cannot read the broker's answer: %s",
-                                       strerror(-r));
+                return log_error_errno(EPROTO, "Cannot read the broker's answer: %s", strerror(-r));
         if (m.type == PROTO_ERROR)
                 return explain_refusal(path, m.error);
         if (m.type != PROTO_FDS) {

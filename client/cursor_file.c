@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "cursor_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -7,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cursor_file.h"
 #include "macros.h"
 
 static uint32_t fnv1a32(const char *s, size_t n) {

@@ -11,9 +11,9 @@
 
 #include <stddef.h>
 
-#define CURSOR_FILE_SIZE   512
-#define CURSOR_MAX         (CURSOR_FILE_SIZE - 64)
-#define CURSOR_FILE_MAGIC  "journalagent-cursor 1 "
+#define CURSOR_FILE_SIZE  512
+#define CURSOR_MAX        (CURSOR_FILE_SIZE - 64)
+#define CURSOR_FILE_MAGIC "journalagent-cursor 1 "
 
 struct cursor_file {
         int fd;

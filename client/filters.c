@@ -1,21 +1,22 @@
 /* SPDX-License-Identifier: MIT */
+#include "filters.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "filters.h"
 #include "log.h"
 
-static const char *const priority_names[] = {"emerg", "alert", "crit", "err",
+static const char *const priority_names[] = {"emerg",   "alert",  "crit", "err",
                                              "warning", "notice", "info", "debug"};
 
 /* syslog facility numbers, as journalctl --facility=help lists them. */
 static const char *const facility_names[] = {
-        "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
-        "uucp",   "cron",   "authpriv", "ftp",  NULL,     NULL,     NULL,     NULL,
-        "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+        "kern",   "user",   "mail",     "daemon", "auth",   "syslog", "lpr",    "news",
+        "uucp",   "cron",   "authpriv", "ftp",    NULL,     NULL,     NULL,     NULL,
+        "local0", "local1", "local2",   "local3", "local4", "local5", "local6", "local7",
 };
 
 static int strv_add(char ***v, const char *s) {
@@ -127,9 +128,9 @@ static int parse_relative(const char *s, uint64_t *ret) {
                 const char *suffix;
                 uint64_t usec;
         } units[] = {
-                {"s", 1000000ULL},          {"sec", 1000000ULL},      {"min", 60000000ULL},
-                {"m", 60000000ULL},         {"h", 3600000000ULL},     {"hour", 3600000000ULL},
-                {"d", 86400000000ULL},      {"day", 86400000000ULL},  {"w", 604800000000ULL},
+                {"s", 1000000ULL},     {"sec", 1000000ULL},     {"min", 60000000ULL},
+                {"m", 60000000ULL},    {"h", 3600000000ULL},    {"hour", 3600000000ULL},
+                {"d", 86400000000ULL}, {"day", 86400000000ULL}, {"w", 604800000000ULL},
                 {"", 1000000ULL},
         };
         char *end;

@@ -18,7 +18,7 @@ struct filters {
         char **exclude_identifiers;     /* -T */
         int facilities[24];             /* --facility, n_facilities of them */
         int n_facilities;
-        uint64_t since, until;          /* realtime usec; 0 / UINT64_MAX when not set */
+        uint64_t since, until; /* realtime usec; 0 / UINT64_MAX when not set */
 };
 
 #define FILTERS_INIT ((struct filters){.priority_min = -1, .priority_max = -1, .until = UINT64_MAX})

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "forwarder.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -6,7 +8,6 @@
 
 #include <systemd/sd-event.h>
 
-#include "forwarder.h"
 #include "log.h"
 #include "macros.h"
 #include "output_writer.h"
@@ -48,7 +49,8 @@ static void warn_cursor_entry_gone(sd_journal *j, const char *saved) {
             cursor_field(current, 's', cur_id, sizeof(cur_id)) && strcmp(saved_id, cur_id) == 0 &&
             cursor_field(saved, 'b', saved_boot, sizeof(saved_boot)) &&
             cursor_field(current, 'b', cur_boot, sizeof(cur_boot)) &&
-            strcmp(saved_boot, cur_boot) == 0 && cursor_field(saved, 'i', saved_seq, sizeof(saved_seq)) &&
+            strcmp(saved_boot, cur_boot) == 0 &&
+            cursor_field(saved, 'i', saved_seq, sizeof(saved_seq)) &&
             cursor_field(current, 'i', cur_seq, sizeof(cur_seq))) {
                 a = strtoull(saved_seq, NULL, 16);
                 b = strtoull(cur_seq, NULL, 16);
@@ -112,8 +114,9 @@ static void save_cursor(struct forwarder *f) {
         r = cursor_file_save(f->cursor_file, f->pending_cursor);
         if (r < 0 && !f->cursor_save_failed) {
                 /* Keep forwarding: a stale cursor only means repeats after a restart. */
-                log_warning_errno(r, "Cannot save the cursor to %s, ignoring (a restart will "
-                                     "repeat entries): %m",
+                log_warning_errno(r,
+                                  "Cannot save the cursor to %s, ignoring (a restart will "
+                                  "repeat entries): %m",
                                   f->cursor_file->path);
                 f->cursor_save_failed = true;
         } else if (r >= 0)

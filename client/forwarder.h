@@ -18,17 +18,17 @@
 
 struct forwarder {
         sd_journal *journal;
-        int out_fds[2];          /* the container's stdout and stderr (or ours) */
+        int out_fds[2]; /* the container's stdout and stderr (or ours) */
         size_t batch_sizes[2];
-        int stderr_priority;     /* entries with PRIORITY <= this go to out_fds[1]; -1: none */
-        const struct filters *filters; /* per-entry filters (-T, --until); NULL: none */
+        int stderr_priority; /* entries with PRIORITY <= this go to out_fds[1]; -1: none */
+        const struct filters *filters;   /* per-entry filters (-T, --until); NULL: none */
         struct cursor_file *cursor_file; /* NULL: no saving */
-        struct output_format *format; /* how entries are written; the caller's */
+        struct output_format *format;    /* how entries are written; the caller's */
         bool follow;
 
         /* state */
         struct buffer out;
-        int stream;           /* index into out_fds of what out holds */
+        int stream; /* index into out_fds of what out holds */
         bool until_reached;
         char *pending_cursor; /* cursor of the last entry in out */
         bool cursor_save_failed;

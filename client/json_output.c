@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include "json_output.h"
+
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "json_output.h"
 
 void json_scratch_free(struct json_scratch *s) {
         buffer_free(&s->data);
@@ -74,12 +74,12 @@ bool json_utf8_is_printable(const char *s, size_t n) {
 
 /* Bytes that need escaping in a JSON string: ", \ and the C0 range. */
 static const char escape_table[256] = {
-        ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
-        ['\t'] = 't', [0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
-        [0x05] = 'u', [0x06] = 'u', [0x07] = 'u', [0x0B] = 'u', [0x0E] = 'u', [0x0F] = 'u',
-        [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u',
-        [0x16] = 'u', [0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1A] = 'u', [0x1B] = 'u',
-        [0x1C] = 'u', [0x1D] = 'u', [0x1E] = 'u', [0x1F] = 'u',
+        ['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
+        ['\t'] = 't', [0x00] = 'u',  [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
+        [0x05] = 'u', [0x06] = 'u',  [0x07] = 'u', [0x0B] = 'u', [0x0E] = 'u', [0x0F] = 'u',
+        [0x10] = 'u', [0x11] = 'u',  [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u',
+        [0x16] = 'u', [0x17] = 'u',  [0x18] = 'u', [0x19] = 'u', [0x1A] = 'u', [0x1B] = 'u',
+        [0x1C] = 'u', [0x1D] = 'u',  [0x1E] = 'u', [0x1F] = 'u',
 };
 
 int json_append_string(struct buffer *out, const char *s, size_t n) {
@@ -276,7 +276,8 @@ int json_append_entry(sd_journal *j, const char *cursor, struct buffer *out,
             json_append_string(out, cursor, strlen(cursor)) < 0)
                 goto nomem;
         n = snprintf(head, sizeof(head),
-                     ",\"__REALTIME_TIMESTAMP\":\"%" PRIu64 "\",\"__MONOTONIC_TIMESTAMP\":\"%" PRIu64
+                     ",\"__REALTIME_TIMESTAMP\":\"%" PRIu64
+                     "\",\"__MONOTONIC_TIMESTAMP\":\"%" PRIu64
                      "\",\"_BOOT_ID\":\"" SD_ID128_FORMAT_STR "\"",
                      realtime, monotonic, SD_ID128_FORMAT_VAL(boot_id));
         if (buffer_append(out, head, (size_t) n) < 0)
@@ -288,8 +289,8 @@ int json_append_entry(sd_journal *j, const char *cursor, struct buffer *out,
 
                 if (sd_journal_get_seqnum(j, &seqnum, &seqnum_id) >= 0) {
                         n = snprintf(head, sizeof(head),
-                                     ",\"__SEQNUM\":\"%" PRIu64 "\",\"__SEQNUM_ID\":\"" SD_ID128_FORMAT_STR
-                                     "\"",
+                                     ",\"__SEQNUM\":\"%" PRIu64
+                                     "\",\"__SEQNUM_ID\":\"" SD_ID128_FORMAT_STR "\"",
                                      seqnum, SD_ID128_FORMAT_VAL(seqnum_id));
                         if (buffer_append(out, head, (size_t) n) < 0)
                                 goto nomem;

@@ -20,8 +20,8 @@
 #define JSON_THRESHOLD 4096
 
 struct json_options {
-        bool show_all;             /* -a/--all */
-        char **output_fields;      /* --output-fields, NULL-terminated, NULL for all */
+        bool show_all;        /* -a/--all */
+        char **output_fields; /* --output-fields, NULL-terminated, NULL for all */
 };
 
 /* Reusable scratch space for an entry's fields; no allocation once it has grown. */
@@ -30,7 +30,7 @@ struct json_scratch {
         struct json_field {
                 size_t name_off, name_len, value_off, value_len, data_len;
                 bool emitted;
-        } *fields;
+        } * fields;
         size_t n_fields, cap_fields;
 };
 

@@ -146,7 +146,8 @@ static int open_journal(const struct options *o, sd_journal **ret) {
                 r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the journal%s%s: %m",
-                                       o->directory ? " in " : "", o->directory ? o->directory : "");
+                                       o->directory ? " in " : "",
+                                       o->directory ? o->directory : "");
 
         r = sd_journal_set_data_threshold(j, o->all ? 0 : JSON_THRESHOLD);
         if (r >= 0)
@@ -173,8 +174,9 @@ static char *load_cursor(struct cursor_file *c) {
                             "beginning (entries may be repeated) and overwriting it.",
                             c->path);
         else if (r < 0)
-                log_warning_errno(r, "Cannot read the cursor file %s (%m); starting from the "
-                                     "beginning.",
+                log_warning_errno(r,
+                                  "Cannot read the cursor file %s (%m); starting from the "
+                                  "beginning.",
                                   c->path);
         return r > 0 ? cursor : NULL;
 }

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "options.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,7 +10,6 @@
 #include "broker_client.h"
 #include "log.h"
 #include "macros.h"
-#include "options.h"
 
 static void help(void) {
         printf("Usage: journalagent [OPTIONS...] [FIELD=VALUE...]\n"
@@ -337,8 +338,9 @@ int options_parse(int argc, char *argv[], struct options *o) {
                         else if (strcmp(optarg, "auto") == 0)
                                 o->target = TARGET_AUTO;
                         else
-                                return log_error_errno(EINVAL, "Invalid --to=%s: expected broker, "
-                                                               "stdout or auto.",
+                                return log_error_errno(EINVAL,
+                                                       "Invalid --to=%s: expected broker, "
+                                                       "stdout or auto.",
                                                        optarg);
                         break;
                 case ARG_BROKER_SOCKET:

@@ -30,9 +30,9 @@ struct options {
         char **output_fields;    /* --output-fields, NULL-terminated, each allocated */
         enum output_target target;
         const char *broker_socket;
-        char **matches;          /* FIELD=VALUE and "+", NULL-terminated */
-        struct filters filters;  /* -u, -t, -T, -p, --facility, -S, -U */
-        int stderr_priority;     /* --stderr-priority: entries at or above go to stderr; -1 off */
+        char **matches;         /* FIELD=VALUE and "+", NULL-terminated */
+        struct filters filters; /* -u, -t, -T, -p, --facility, -S, -U */
+        int stderr_priority;    /* --stderr-priority: entries at or above go to stderr; -1 off */
         bool set_output, set_output_fields, set_stderr_priority, set_priority;
 };
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include "output_writer.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "output_writer.h"
 
 int output_write_all(int fd, const void *p, size_t n) {
         const char *q = p;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include "fdpass.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fdpass.h"
 #include "macros.h"
 
 /* Room for more fds than the protocol ever carries, so extra ones are received and closed
@@ -25,8 +26,9 @@ int fdpass_send(int sock, const struct proto_message *m, const int *fds, size_t 
         if (n_fds > PROTO_MAX_FDS)
                 return -EINVAL;
         /* The receiver rejects a mismatch; refuse to send one. */
-        if ((m->type == PROTO_DEPOSIT || m->type == PROTO_FDS) ? n_fds != proto_stream_count(m->streams)
-                                                               : n_fds != 0)
+        if ((m->type == PROTO_DEPOSIT || m->type == PROTO_FDS)
+                    ? n_fds != proto_stream_count(m->streams)
+                    : n_fds != 0)
                 return -EINVAL;
 
         r = proto_encode(m, buf, sizeof(buf));
@@ -116,8 +118,9 @@ int fdpass_recv(int sock, struct proto_message *ret, int *ret_fds, size_t ret_fd
         }
 
         /* fds only ever travel with DEPOSIT and FDS, exactly one per stream in the mask. */
-        if ((m.type == PROTO_DEPOSIT || m.type == PROTO_FDS) ? n_fds != proto_stream_count(m.streams)
-                                                             : n_fds != 0) {
+        if ((m.type == PROTO_DEPOSIT || m.type == PROTO_FDS)
+                    ? n_fds != proto_stream_count(m.streams)
+                    : n_fds != 0) {
                 close_many(fds, n_fds);
                 return -EBADMSG;
         }

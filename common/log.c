@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include "log.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-
-#include "log.h"
 
 static const char *program = "journalagent";
 static bool to_journal;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include "protocol.h"
+
 #include <errno.h>
 #include <string.h>
-
-#include "protocol.h"
 
 unsigned proto_stream_count(uint8_t streams) {
         return (unsigned) __builtin_popcount(streams & PROTO_STREAM_ALL);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include "deposit.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "deposit.h"
 #include "fdpass.h"
 #include "macros.h"
 

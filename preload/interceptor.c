@@ -89,8 +89,8 @@ __attribute__((constructor)) static void interceptor_init(int argc, char **argv,
 
         (void) envp;
         real_listen = (int (*)(int, int)) dlsym(RTLD_NEXT, "listen");
-        real_execve = (int (*)(const char *, char *const[], char *const[])) dlsym(RTLD_NEXT,
-                                                                                  "execve");
+        real_execve =
+                (int (*)(const char *, char *const[], char *const[])) dlsym(RTLD_NEXT, "execve");
         real_close = (int (*)(int)) dlsym(RTLD_NEXT, "close");
 
         if (!is_pid1() || !path_is_systemd("/proc/self/exe") || !real_listen || !real_execve) {
@@ -168,8 +168,8 @@ _public_ int execve(const char *path, char *const argv[], char *const envp[]) {
         int r, saved_errno;
 
         if (!real_execve) {
-                real_execve = (int (*)(const char *, char *const[], char *const[])) dlsym(
-                        RTLD_NEXT, "execve");
+                real_execve = (int (*)(const char *, char *const[], char *const[])) dlsym(RTLD_NEXT,
+                                                                                          "execve");
                 if (!real_execve)
                         return (int) syscall(SYS_execve, path, argv, envp);
         }

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "saved_fds.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,7 +10,6 @@
 #include <sys/sysmacros.h>
 
 #include "protocol.h"
-#include "saved_fds.h"
 
 bool saved_fd_usable(int fd) {
         struct stat st;
@@ -43,7 +44,8 @@ static int parse_fd(const char *s, const char **ret_end, int *ret) {
         long v;
 
         /* Only what saved_fds_format() writes: "-1" or plain digits. */
-        if (!(s[0] >= '0' && s[0] <= '9') && !(s[0] == '-' && s[1] == '1' && !(s[2] >= '0' && s[2] <= '9')))
+        if (!(s[0] >= '0' && s[0] <= '9') &&
+            !(s[0] == '-' && s[1] == '1' && !(s[2] >= '0' && s[2] <= '9')))
                 return -EINVAL;
         if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
                 return -EINVAL;
@@ -97,8 +99,8 @@ int saved_fds_set_cloexec(const struct saved_fds *s, bool cloexec) {
                 if (s->fd[i] < 0)
                         continue;
                 flags = fcntl(s->fd[i], F_GETFD);
-                if (flags < 0 ||
-                    fcntl(s->fd[i], F_SETFD, cloexec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC) < 0)
+                if (flags < 0 || fcntl(s->fd[i], F_SETFD,
+                                       cloexec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC) < 0)
                         if (r == 0)
                                 r = -errno;
         }

@@ -59,7 +59,9 @@ static void print_reply(int fd) {
         } else if (m.type == PROTO_FDS) {
                 printf("reply: fds%s%s%s\n", (m.streams & PROTO_STREAM_STDOUT) ? " stdout" : "",
                        m.streams == PROTO_STREAM_ALL ? "," : "",
-                       (m.streams & PROTO_STREAM_STDERR) ? (m.streams == PROTO_STREAM_ALL ? "stderr" : " stderr") : "");
+                       (m.streams & PROTO_STREAM_STDERR)
+                               ? (m.streams == PROTO_STREAM_ALL ? "stderr" : " stderr")
+                               : "");
         } else if (m.type == PROTO_OK) {
                 printf("reply: ok\n");
         } else {
