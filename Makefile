@@ -152,8 +152,11 @@ fuzz: $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
 		rm -rf $(B)/fuzz/corpus/$$t; mkdir -p $(B)/fuzz/corpus/$$t; \
 		cp test/fuzz/corpus/$$t/* $(B)/fuzz/corpus/$$t/; \
 		echo "== $$t ($(FUZZ_SECONDS)s)"; \
-		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
-			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t; \
+		if ! $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t >$(B)/fuzz/$$t.log 2>&1; then \
+			tail -n 60 $(B)/fuzz/$$t.log; echo "FAIL $$t: see $(B)/fuzz/$$t.log"; exit 1; \
+		fi; \
+		grep -E '^(Done|stat::number_of_executed_units)' $(B)/fuzz/$$t.log; \
 	done
 
 # journalagent -o MODE against journalctl -o MODE on a journal file made by systemd-journal-remote.
