@@ -451,11 +451,36 @@ out_non_json() {
 # out_has_message MESSAGE: a JSON line with exactly this MESSAGE reached stdout. grep -F first
 # (cheap, and the probe strings are unique), then jq on the few candidate lines.
 out_has_message() {
-        local msg=$1 lines n
-        lines=$(grep -F -- "$msg" "$CT_OUT" || true)
+        file_has_json_message "$CT_OUT" "$1"
+}
+
+# file_has_json_message FILE MESSAGE: as out_has_message, for any file (e.g. CT_ERR).
+file_has_json_message() {
+        local file=$1 msg=$2 lines n
+        lines=$(grep -F -- "$msg" "$file" || true)
         [[ -n $lines ]] || return 1
         n=$(jq -R --arg m "$msg" 'fromjson? | objects | select(.MESSAGE == $m) | 1' <<<"$lines" | wc -l)
         ((n > 0))
+}
+
+# file_has_line FILE LINE: FILE has a line that is exactly LINE (for the text output modes and
+# for raw lines such as journalagent-attach's).
+file_has_line() {
+        grep -F -x -- "$2" "$1" >/dev/null
+}
+
+# file_mentions FILE STRING: STRING occurs anywhere in FILE.
+file_mentions() {
+        grep -F -- "$2" "$1" >/dev/null
+}
+
+# ct_cursor_file PATH: the cursor saved in the container's cursor file PATH (a journalagent
+# cursor record: "journalagent-cursor 1 <fnv1a32> <cursor>", padded to 512 bytes with newlines),
+# or nothing if the file is missing or not such a record.
+ct_cursor_file() {
+        local f=$CT_ROOT$1
+        [[ -f $f ]] || return 0
+        awk 'NR == 1 && $1 == "journalagent-cursor" && $2 == "1" && NF == 4 { print $4 }' "$f"
 }
 
 # The broker's status text (STATUS= of sd_notify). `systemctl status --lines=0` shows it as

@@ -172,7 +172,7 @@ case_burst_with_kills() {
                         "$(pid_alive "$burst_pid" || echo "(burst already over)")"
                 # SIGKILL to the main PID itself: `systemctl kill` also signals the cgroup, which
                 # fails at random with EIO on this CI host's hybrid cgroup layout.
-                in_ct kill -KILL "$old_pid"
+                in_ct sh -c "kill -KILL $old_pid" # the builtin: minbase has no procps
                 if ! wait_until 10 "journalagent.service to be restarted after kill $k" \
                         unit_restarted journalagent.service "$old_pid"; then
                         break
