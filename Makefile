@@ -165,6 +165,7 @@ check-output: all
 
 check-integration: all
 	test/integration/run.sh
+	test/integration/run-forwarder.sh
 
 check: check-format check-unit fuzz check-output check-integration
 
