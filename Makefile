@@ -167,7 +167,7 @@ check-integration: all
 	test/integration/run.sh
 	test/integration/run-forwarder.sh
 
-check: check-format check-unit fuzz check-output check-integration
+check: check-format check-unit fuzz check-output check-integration check-e2e
 
 # Boots a demo container and shows its journal arriving on its stdout (root, systemd-nspawn).
 demo: all
@@ -191,3 +191,34 @@ $(B)/test/ja-peer: test/tools/ja-peer.c $(COMMON_SRC)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $^
 
 check-integration: $(B)/test/ja-peer
+
+# End-to-end tests on real container managers: the image from docker/Dockerfile on Debian
+# bullseye, bookworm and trixie (systemd 247, 252, 257) under Docker Engine (default seccomp, no
+# --privileged), Podman (runc) and systemd-nspawn. Needs root, a running Docker daemon
+# (test/e2e/start-dockerd.sh starts one), podman, runc, systemd-container, debootstrap, jq.
+# JA_E2E_ENGINES / JA_E2E_SUITES narrow the matrix; see test/e2e/run.sh.
+check-e2e:
+	test/e2e/run.sh
+
+.PHONY: check-e2e
+
+# Safety suite (test/safety/run.sh): PID 1 against a hostile or absent broker, hostile peers and
+# load, fd leaks, the broker and the forwarder under valgrind. Root, systemd-nspawn, ~10 minutes.
+# Its tools are copied into the test containers: ja-load (load, idle and slow clients, backlog
+# filler) and ja-hostile-broker (a "broker" that never accepts, or accepts and never reads).
+SAFETY_TOOLS := $(B)/test/ja-load $(B)/test/ja-hostile-broker
+
+$(B)/test/ja-load: test/tools/ja-load.c $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^
+
+$(B)/test/ja-hostile-broker: test/tools/ja-hostile-broker.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^
+
+check-safety: all $(B)/test/ja-peer $(SAFETY_TOOLS)
+	test/safety/run.sh
+
+check: check-safety
+
+.PHONY: check-safety
