@@ -13,16 +13,10 @@
 #include <unistd.h>
 
 #include "broker_client.h"
+#include "exit_status.h"
 #include "log.h"
 #include "macros.h"
 #include "protocol.h"
-
-#define EXIT_USAGE         2
-#define EXIT_NO_FD         66
-#define EXIT_NO_BROKER     69
-#define EXIT_NOT_PERMITTED 77
-#define EXIT_CANNOT_EXEC   126
-#define EXIT_NOT_FOUND     127
 
 static const char *arg_broker_socket;
 static bool arg_stdout_only;
@@ -82,20 +76,6 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-static int exit_code_for(int r) {
-        switch (r) {
-        case -ENOENT:
-                return EXIT_NO_FD;
-        case -ECONNREFUSED:
-        case -ETIMEDOUT:
-                return EXIT_NO_BROKER;
-        case -EACCES:
-                return EXIT_NOT_PERMITTED;
-        default:
-                return EXIT_FAILURE;
-        }
-}
-
 /* Puts fd on target (1 or 2) without CLOEXEC, so COMMAND inherits it. */
 static int install_fd(int fd, int target) {
         if (fd == target)
@@ -116,7 +96,7 @@ int main(int argc, char *argv[]) {
         r = broker_fetch(arg_broker_socket,
                          arg_stdout_only ? PROTO_STREAM_STDOUT : PROTO_STREAM_ALL, fds);
         if (r < 0)
-                return exit_code_for(r);
+                return exit_status_for(r);
         if (fds[0] < 0) {
                 log_error("The broker holds the container's stderr but not its stdout.");
                 safe_close(fds[1]);

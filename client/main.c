@@ -16,6 +16,7 @@
 
 #include "broker_client.h"
 #include "cursor_file.h"
+#include "exit_status.h"
 #include "forwarder.h"
 #include "log.h"
 #include "macros.h"
@@ -23,47 +24,13 @@
 #include "output_writer.h"
 #include "protocol.h"
 
-/* Exit codes (documented in --help and README.md); sysexits.h values where one fits. */
-#define EXIT_USAGE         2
-#define EXIT_NO_FD         66 /* EX_NOINPUT: the broker holds no stdout */
-#define EXIT_NO_BROKER     69 /* EX_UNAVAILABLE */
-#define EXIT_OUTPUT_GONE   74 /* EX_IOERR: the container's log reader went away */
-#define EXIT_NOT_PERMITTED 77 /* EX_NOPERM */
-
-static int exit_code_for(int r) {
-        switch (r) {
-        case -ENOENT:
-                return EXIT_NO_FD;
-        case -ECONNREFUSED:
-        case -ETIMEDOUT:
-                return EXIT_NO_BROKER;
-        case -EACCES:
-                return EXIT_NOT_PERMITTED;
-        case -EPIPE:
-                return EXIT_OUTPUT_GONE;
-        default:
-                return EXIT_FAILURE;
-        }
-}
-
-/* Is fd the stream systemd connected to the journal ($JOURNAL_STREAM = "dev:ino")? Writing the
- * journal into the journal would loop forever. */
-static bool fd_is_journal_stream(int fd) {
-        const char *e = getenv("JOURNAL_STREAM");
-        unsigned long long dev, ino;
-        struct stat st;
-
-        return e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(fd, &st) == 0 &&
-               (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
-}
-
 /* ret_fds[0] is where entries go, ret_fds[1] where --stderr-priority sends the severe ones. */
 static int open_output(const struct options *o, int ret_fds[2]) {
         enum output_target t = o->target;
         int fds[2] = {-1, -1}, r;
 
         if (t == TARGET_AUTO)
-                t = fd_is_journal_stream(STDOUT_FILENO) ? TARGET_BROKER : TARGET_STDOUT;
+                t = log_fd_is_journal_stream(STDOUT_FILENO) ? TARGET_BROKER : TARGET_STDOUT;
         if (t == TARGET_STDOUT) {
                 ret_fds[0] = STDOUT_FILENO;
                 ret_fds[1] = STDERR_FILENO;
@@ -259,5 +226,5 @@ finish:
         if (out_fds[0] > STDERR_FILENO)
                 safe_close(out_fds[0]);
         options_free(&o);
-        return r < 0 ? exit_code_for(r) : EXIT_SUCCESS;
+        return r < 0 ? exit_status_for(r) : EXIT_SUCCESS;
 }

@@ -12,13 +12,12 @@ static const char *program = "journalagent";
 static bool to_journal;
 static int max_level = LOG_INFO;
 
-/* $JOURNAL_STREAM is "dev:inode" of the stream systemd connected to our stdout/stderr. */
-static bool stderr_is_journal(void) {
+bool log_fd_is_journal_stream(int fd) {
         const char *e = getenv("JOURNAL_STREAM");
         unsigned long long dev, ino;
         struct stat st;
 
-        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(fd, &st) < 0)
                 return false;
         return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
@@ -27,7 +26,7 @@ void log_setup(const char *program_name) {
         const char *e = getenv("JOURNALAGENT_LOG_LEVEL");
 
         program = program_name;
-        to_journal = stderr_is_journal();
+        to_journal = log_fd_is_journal_stream(STDERR_FILENO);
         if (e && e[0] >= '0' && e[0] <= '7' && e[1] == '\0')
                 max_level = e[0] - '0';
 }

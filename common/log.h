@@ -6,11 +6,16 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "macros.h"
 
 void log_setup(const char *program_name);
+
+/* True when fd is the stream systemd connected to the journal ($JOURNAL_STREAM = "dev:inode"):
+ * a service's stdout/stderr. Writing the journal there would feed it back into itself. */
+bool log_fd_is_journal_stream(int fd);
 void log_set_max_level(int level);
 
 /* Logs at level; with error != 0 "%m" names that error. Returns -|error| so callers can write
