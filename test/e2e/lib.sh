@@ -148,6 +148,19 @@ check_common_prerequisites() {
         need_cmd flock util-linux
         need_cmd nsenter util-linux
         need_cmd tar tar
+        # ja-e2e-helper, linked statically (libc6-dev's libc.a) to run in every suite's container.
+        need_cmd cc build-essential
+        [[ $(cc -print-file-name=libc.a) == */* ]] ||
+                die "no static libc for ja-e2e-helper: apt-get install libc6-dev"
+        # Case g: the runtime is started under it and passes its socket on (LISTEN_FDS).
+        need_cmd systemd-socket-activate systemd
+}
+
+# build_helper: test/e2e/ja-e2e-helper.c, static, into the run directory (E2E_HELPER).
+build_helper() {
+        E2E_HELPER=$E2E_RUN_DIR/ja-e2e-helper
+        cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$E2E_HELPER" test/e2e/ja-e2e-helper.c ||
+                die "cannot build test/e2e/ja-e2e-helper.c statically (apt-get install build-essential libc6-dev)"
 }
 
 # check_engine ENGINE: the engine's client and daemon/runtime work, or the run dies saying what to do.
@@ -279,18 +292,24 @@ build_image() {
 
 # ---- containers ---------------------------------------------------------------------------------
 #
-# The current container, in globals that case subshells read:
+# A cell (engine × suite) runs several containers, one per variant (main, seccomp, tty, sockact,
+# own); the current one is described by globals that case subshells read:
 #   CT_ENGINE  docker | podman | nspawn
 #   CT_NAME    container name (docker/podman) or machine name (nspawn)
 #   CT_IMAGE   image reference (docker/podman)
 #   CT_VOLUME  named volume on /var/log/journal (docker/podman)
 #   CT_DIR     scratch directory of this container (logs, files the cases write)
 #   CT_T0      now_ms just before the engine was asked to start it (the cases' time origin)
-#   CT_ROOT, CT_OUT, CT_ERR, CT_NSPAWN_PID, CT_PID1   nspawn only: the exported rootfs, what
-#              reached its stdout/stderr, nspawn's and PID 1's host PIDs
+#   CT_WRAP    (array, set by the caller) a command the engine's command line is run under, e.g.
+#              (systemd-socket-activate -l PATH): ct_start then returns at once (the caller
+#              waits for PATH and connects to it), and ct_start_wait waits for the engine
+#   CT_ROOT, CT_OUT, CT_ERR, CT_NSPAWN_PID, CT_PID1   nspawn only: the exported rootfs (one per
+#              cell, booted again by each variant), what reached its stdout/stderr, nspawn's and
+#              PID 1's host PIDs
+CT_WRAP=()
 
 # The flags each engine needs to run systemd without --privileged, under its default seccomp
-# profile (README.md, "Running the image").
+# profile (README.md, "Container recipes").
 docker_run_flags() {
         local flags=(--network none --cap-add SYS_ADMIN --security-opt apparmor=unconfined
                 --tmpfs /run --tmpfs /run/lock)
@@ -321,35 +340,93 @@ run_flags() {
         esac
 }
 
-# ct_start ENGINE SUITE CELL: start the project image detached, journal on a fresh volume.
+# ct_start ENGINE SUITE CELL VARIANT [FLAGS...]: start a container of the project image (or of
+# $CT_IMAGE_OVERRIDE) detached, journal on a fresh volume. FLAGS go to `docker/podman run` before
+# the image, or to systemd-nspawn before the command (e.g. --setenv=...).
 ct_start() {
-        local engine=$1 suite=$2 cell=$3
+        local engine=$1 suite=$2 cell=$3 variant=$4
+        shift 4
         CT_ENGINE=$engine
-        CT_NAME=ja-e2e-$engine-$suite-$$
-        CT_DIR=$E2E_RUN_DIR/$cell
+        CT_NAME=ja-e2e-$engine-$suite-$variant-$$
+        CT_DIR=$E2E_RUN_DIR/$cell/$variant
+        CT_WRAP_PID=
         mkdir -p "$CT_DIR"
         if [[ $engine == nspawn ]]; then
-                nspawn_start "$suite"
+                nspawn_start "$suite" "$cell" "$@"
                 return
         fi
         local cli flags
         cli=$(engine_cli "$engine")
-        CT_IMAGE=$(image_ref "$engine" "$IMAGE_REPO:$suite")
+        CT_IMAGE=${CT_IMAGE_OVERRIDE:-$(image_ref "$engine" "$IMAGE_REPO:$suite")}
         CT_VOLUME=$CT_NAME-journal
         mapfile -t flags < <(run_flags "$engine")
+        flags+=("$@")
         timeout "$JA_CMD_TIMEOUT" "$cli" rm -f "$CT_NAME" >/dev/null 2>&1 || true
         timeout "$JA_CMD_TIMEOUT" "$cli" volume rm -f "$CT_VOLUME" >/dev/null 2>&1 || true
         timeout "$JA_CMD_TIMEOUT" "$cli" volume create "$CT_VOLUME" >/dev/null
         printf '%s volume %s\n' "$engine" "$CT_VOLUME" >>"$E2E_CREATED"
         printf '%s container %s\n' "$engine" "$CT_NAME" >>"$E2E_CREATED"
-        log "$cli run -d --name $CT_NAME ${flags[*]} -v $CT_VOLUME:/var/log/journal $CT_IMAGE"
+        log "${CT_WRAP[*]}${CT_WRAP:+ }$cli run -d --name $CT_NAME ${flags[*]} -v $CT_VOLUME:/var/log/journal $CT_IMAGE"
         # shellcheck disable=SC2034 # read by run.sh
         CT_T0=$(now_ms)
-        timeout "$JA_CMD_TIMEOUT" "$cli" run -d --name "$CT_NAME" "${flags[@]}" \
-                -v "$CT_VOLUME:/var/log/journal" "$CT_IMAGE" >"$CT_DIR/run.out" 2>"$CT_DIR/run.err" || {
+        if ((${#CT_WRAP[@]} == 0)); then
+                timeout "$JA_CMD_TIMEOUT" "$cli" run -d --name "$CT_NAME" "${flags[@]}" \
+                        -v "$CT_VOLUME:/var/log/journal" "$CT_IMAGE" >"$CT_DIR/run.out" 2>"$CT_DIR/run.err" || {
+                        cat "$CT_DIR/run.err" >&2
+                        return 1
+                }
+                return 0
+        fi
+        "${CT_WRAP[@]}" "$cli" run -d --name "$CT_NAME" "${flags[@]}" \
+                -v "$CT_VOLUME:/var/log/journal" "$CT_IMAGE" >"$CT_DIR/run.out" 2>"$CT_DIR/run.err" </dev/null &
+        CT_WRAP_PID=$!
+}
+
+# ct_start_wait: after ct_start under CT_WRAP, wait until the engine has started the container
+# (the wrapper runs the engine only once something connected to its socket).
+ct_start_wait() {
+        if [[ $CT_ENGINE == nspawn ]]; then
+                nspawn_wait_started
+                return
+        fi
+        [[ -n $CT_WRAP_PID ]] || return 0
+        local rc=0
+        if ! wait_until "$JA_CMD_TIMEOUT" "'${CT_WRAP[*]} $CT_ENGINE run -d' to return" wrap_done; then
+                kill -TERM "$CT_WRAP_PID" 2>/dev/null || true
+        fi
+        wait "$CT_WRAP_PID" || rc=$?
+        CT_WRAP_PID=
+        if ((rc != 0)); then
                 cat "$CT_DIR/run.err" >&2
                 return 1
-        }
+        fi
+}
+
+wrap_done() {
+        ! pid_alive "$CT_WRAP_PID"
+}
+
+# ct_restart: start the stopped container again (docker/podman start; nspawn: boot the same root
+# file system again, its stdout appended to the same capture, as a runtime's log would be).
+# Runs in the main shell (nspawn is its child).
+ct_restart() {
+        # shellcheck disable=SC2034 # read by run.sh
+        CT_T0=$(now_ms)
+        case $CT_ENGINE in
+        nspawn) nspawn_launch append "${CT_NSPAWN_ARGS[@]}" ;;
+        *)
+                log "$(engine_cli "$CT_ENGINE") start $CT_NAME"
+                timeout "$JA_CMD_TIMEOUT" "$(engine_cli "$CT_ENGINE")" start "$CT_NAME" >/dev/null
+                ;;
+        esac
+}
+
+# ct_copy_in SRC DEST: put a file into the running container.
+ct_copy_in() {
+        case $CT_ENGINE in
+        nspawn) install -D -m 0755 "$1" "$CT_ROOT$2" ;;
+        *) timeout "$JA_CMD_TIMEOUT" "$(engine_cli "$CT_ENGINE")" cp "$1" "$CT_NAME:$2" >/dev/null ;;
+        esac
 }
 
 # ct_exec CMD...: run CMD inside the container, with a timeout.
@@ -375,7 +452,8 @@ ct_stdout() {
         esac
 }
 
-# ct_stderr FILE: the runtime's stderr stream of the container (for the debug output).
+# ct_stderr FILE: the runtime's stderr stream of the container (`docker logs C 2>&1 >/dev/null`).
+# Podman's client may add its own warnings to it; the cases read only JSON objects from it.
 ct_stderr() {
         case $CT_ENGINE in
         nspawn) cp "$CT_ERR" "$1" ;;
@@ -431,22 +509,31 @@ ct_persistent_journal() {
         esac
 }
 
-# ct_remove: the container and its volume (nspawn: stop if running; its files go with the run dir).
+# ct_remove: the container and its volume (nspawn: stop it if running; the cell's root file
+# system stays for the next variant and goes with nspawn_remove_root).
 ct_remove() {
         [[ -n ${CT_ENGINE:-} ]] || return 0
         if [[ ${JA_KEEP:-0} == 1 ]]; then
                 log "JA_KEEP=1: leaving container $CT_NAME"
+                CT_ENGINE=
                 return 0
         fi
         case $CT_ENGINE in
         nspawn)
                 if ct_running; then nspawn_stop 10; fi
-                remove_tree "$CT_ROOT"
                 ;;
         *)
                 local cli
                 cli=$(engine_cli "$CT_ENGINE")
-                timeout "$JA_CMD_TIMEOUT" "$cli" rm -f "$CT_NAME" >/dev/null 2>&1 || true
+                if [[ -n ${CT_WRAP_PID:-} ]] && pid_alive "$CT_WRAP_PID"; then
+                        kill -TERM "$CT_WRAP_PID" 2>/dev/null || true
+                        wait "$CT_WRAP_PID" 2>/dev/null || true
+                fi
+                # No clean stop needed here (case d tests that): Podman's rm -f would otherwise
+                # wait up to 10 s for the stop signal to work, Docker's kills at once.
+                local now=()
+                [[ $CT_ENGINE == podman ]] && now=(--time 0)
+                timeout "$JA_CMD_TIMEOUT" "$cli" rm -f "${now[@]}" "$CT_NAME" >/dev/null 2>&1 || true
                 timeout "$JA_CMD_TIMEOUT" "$cli" volume rm -f "$CT_VOLUME" >/dev/null 2>&1 || true
                 ;;
         esac
@@ -473,10 +560,11 @@ ct_dump_debug() {
 
 # ---- systemd-nspawn ---------------------------------------------------------------------------
 #
-# The rootfs is the project image built by Docker (or Podman) for the same suite, exported: the
-# same binaries, compiled against that suite's glibc and libsystemd, as in the other engines.
-# nspawn --console=pipe hands its own fds 1 and 2 to the payload, so each is a pipe with a `cat`
-# copying it into a file, as a container manager's log reader would.
+# The rootfs is the project image built by Docker (or Podman) for the same suite, exported once per
+# cell: the same binaries, compiled against that suite's glibc and libsystemd, as in the other
+# engines. Every variant boots that same directory again (nspawn -D, no overlay), as a restarted
+# container would. nspawn --console=pipe hands its own fds 1 and 2 to the payload, so each is a
+# pipe with a `cat` copying it into a file, as a container manager's log reader would.
 
 NSPAWN_IMAGE_ENGINE=${NSPAWN_IMAGE_ENGINE:-}
 
@@ -484,8 +572,8 @@ nspawn_export_rootfs() {
         local suite=$1 cli ref cid
         cli=$(engine_cli "$NSPAWN_IMAGE_ENGINE")
         ref=$(image_ref "$NSPAWN_IMAGE_ENGINE" "$IMAGE_REPO:$suite")
-        CT_ROOT=$CT_DIR/root
         mkdir -p "$CT_ROOT"
+        printf 'nspawn dir %s\n' "$CT_ROOT" >>"$E2E_CREATED"
         cid=$(timeout "$JA_CMD_TIMEOUT" "$cli" create "$ref") || return 1
         timeout 300 "$cli" export "$cid" | tar -x --numeric-owner -C "$CT_ROOT" || {
                 timeout "$JA_CMD_TIMEOUT" "$cli" rm -f "$cid" >/dev/null 2>&1
@@ -496,33 +584,51 @@ nspawn_export_rootfs() {
         rm -f "$CT_ROOT/.dockerenv"
 }
 
+# nspawn_start SUITE CELL [NSPAWN-ARGS...]
 nspawn_start() {
-        local suite=$1
+        local suite=$1 cell=$2
+        shift 2
+        CT_ROOT=$E2E_RUN_DIR/$cell/root
         CT_OUT=$CT_DIR/stdout
         CT_ERR=$CT_DIR/stderr
-        nspawn_export_rootfs "$suite" || { log "exporting $IMAGE_REPO:$suite failed"; return 1; }
-        printf 'nspawn dir %s\n' "$CT_ROOT" >>"$E2E_CREATED"
-        : >"$CT_OUT"
-        : >"$CT_ERR"
+        CT_NSPAWN_ARGS=("$@")
+        if [[ ! -d $CT_ROOT/usr ]]; then
+                nspawn_export_rootfs "$suite" || { log "exporting $IMAGE_REPO:$suite failed"; return 1; }
+        fi
         # shellcheck disable=SC2034 # read by run.sh
         CT_T0=$(now_ms)
+        nspawn_launch truncate "$@"
+}
+
+# nspawn_launch truncate|append [NSPAWN-ARGS...]: boot CT_ROOT; with CT_WRAP, return once the
+# wrapper listens (nspawn_wait_started finishes the start), else once PID 1 is systemd.
+nspawn_launch() {
+        local mode=$1
+        shift
+        [[ $mode == append ]] || { : >"$CT_OUT"; : >"$CT_ERR"; }
+        rm -f "$CT_DIR/outcat.pid" "$CT_DIR/errcat.pid"
         (
-                exec > >(exec cat >"$CT_OUT")
+                exec > >(exec cat >>"$CT_OUT")
                 echo "$!" >"$CT_DIR/outcat.pid"
-                exec 2> >(exec cat >"$CT_ERR")
+                exec 2> >(exec cat >>"$CT_ERR")
                 echo "$!" >"$CT_DIR/errcat.pid"
                 # --kill-signal: SIGTERM to nspawn sends SIGRTMIN+3 to PID 1, as `docker stop` does.
-                exec systemd-nspawn -D "$CT_ROOT" --machine="$CT_NAME" --console=pipe \
-                        --register=no --keep-unit --kill-signal=SIGRTMIN+3 \
+                exec "${CT_WRAP[@]}" systemd-nspawn -D "$CT_ROOT" --machine="$CT_NAME" --console=pipe \
+                        --register=no --keep-unit --kill-signal=SIGRTMIN+3 "$@" \
                         /usr/bin/systemd-bootstrap </dev/null
         ) &
         CT_NSPAWN_PID=$!
-        log "systemd-nspawn -D $CT_ROOT --console=pipe --register=no --keep-unit --kill-signal=SIGRTMIN+3 /usr/bin/systemd-bootstrap: pid $CT_NSPAWN_PID"
+        log "${CT_WRAP[*]}${CT_WRAP:+ }systemd-nspawn -D $CT_ROOT --console=pipe --register=no --keep-unit --kill-signal=SIGRTMIN+3 ${*:+$* }/usr/bin/systemd-bootstrap: pid $CT_NSPAWN_PID"
         wait_until 10 "the stdout/stderr readers of $CT_NAME" nspawn_have_readers || return 1
         CT_OUTCAT_PID=$(<"$CT_DIR/outcat.pid")
         CT_ERRCAT_PID=$(<"$CT_DIR/errcat.pid")
         CT_PID1=
-        wait_until 30 "PID 1 of $CT_NAME to be systemd" nspawn_find_pid1 || return 1
+        ((${#CT_WRAP[@]} > 0)) && return 0
+        nspawn_wait_started
+}
+
+nspawn_wait_started() {
+        wait_until 30 "PID 1 of $CT_NAME to be systemd" nspawn_find_pid1
 }
 
 nspawn_have_readers() {
@@ -570,6 +676,18 @@ nspawn_gone() {
 
 nspawn_readers_done() {
         ! pid_alive "${CT_OUTCAT_PID:-0}" && ! pid_alive "${CT_ERRCAT_PID:-0}"
+}
+
+# nspawn_fresh_state ROOT: forget what earlier variants left in the cell's root file system (the
+# persistent journal and the forwarder's cursor), so the next boot starts like a new container.
+nspawn_fresh_state() {
+        rm -rf "${1:?}"/var/log/journal/* "${1:?}"/var/lib/journalagent
+}
+
+# nspawn_remove_root CELL: the cell's exported root file system, after its last variant.
+nspawn_remove_root() {
+        [[ ${JA_KEEP:-0} == 1 ]] && return 0
+        remove_tree "$E2E_RUN_DIR/$1/root"
 }
 
 # ---- cleanup -----------------------------------------------------------------------------------
