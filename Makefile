@@ -35,7 +35,7 @@ COMMON_SRC := common/protocol.c common/fdpass.c
 LOG_SRC    := common/log.c
 SHIM_SRC   := preload/interceptor.c preload/saved_fds.c preload/deposit.c
 BROKER_SRC := broker/main.c broker/store.c broker/server.c
-CLIENT_SRC := client/main.c client/filters.c client/broker_client.c client/json_output.c client/cursor_file.c \
+CLIENT_SRC := client/main.c client/filters.c client/pid1_start.c client/broker_client.c client/json_output.c client/cursor_file.c \
 	client/output_format.c client/text_output.c client/export_output.c \
 	client/output_writer.c client/forwarder.c client/options.c
 ATTACH_SRC := client/attach.c client/broker_client.c

@@ -103,6 +103,13 @@ int forwarder_position(struct forwarder *f, const char *cursor, long lines,
         }
         if (f->filters && filters_seek_since(f->filters, j) > 0)
                 return 0;
+        if (f->start_monotonic > 0) {
+                sd_id128_t boot;
+
+                r = sd_id128_get_boot(&boot);
+                if (r >= 0)
+                        return sd_journal_seek_monotonic_usec(j, boot, f->start_monotonic);
+        }
         return sd_journal_seek_head(j);
 }
 

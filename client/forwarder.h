@@ -22,6 +22,7 @@ struct forwarder {
         size_t batch_sizes[2];
         int stderr_priority; /* entries with PRIORITY <= this go to out_fds[1]; -1: none */
         const struct filters *filters;   /* per-entry filters (-T, --until); NULL: none */
+        uint64_t start_monotonic;        /* without a cursor, start here in this boot; 0: head */
         struct cursor_file *cursor_file; /* NULL: no saving */
         struct output_format *format;    /* how entries are written; the caller's */
         bool follow;

@@ -22,6 +22,7 @@
 #include "macros.h"
 #include "options.h"
 #include "output_writer.h"
+#include "pid1_start.h"
 #include "protocol.h"
 
 /* ret_fds[0] is where entries go, ret_fds[1] where --stderr-priority sends the severe ones. */
@@ -199,6 +200,13 @@ int main(int argc, char *argv[]) {
                 }
                 f.cursor_file = &cursor_file;
                 cursor = load_cursor(&cursor_file);
+        }
+
+        if (o.since_pid1 && !cursor) {
+                r = pid1_start_monotonic_usec(&f.start_monotonic);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot tell when PID 1 started (%m), starting from "
+                                             "the beginning of the boot.");
         }
 
         r = forwarder_position(&f, cursor, o.no_tail ? -1 : o.lines, &have_current);

@@ -38,6 +38,9 @@ static void help(void) {
                "  -n --lines[=N]         Start with the last N entries (default 10 with -n);\n"
                "                         without -n every entry is forwarded, also with -f\n"
                "     --no-tail           Forward every entry even with -n\n"
+               "     --since-pid1        Without a saved cursor, start at the first entry logged\n"
+               "                         after PID 1 started (containers share the host's boot ID:\n"
+               "                         -b alone also holds earlier containers' entries)\n"
                "  -D --directory=DIR     Read the journal files in DIR\n"
                "     --file=PATH         Read this journal file (repeatable)\n"
                "     --cursor-file=FILE  Resume after the cursor in FILE and keep it updated\n"
@@ -217,6 +220,7 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 ARG_BROKER_SOCKET,
                 ARG_STDERR_PRIORITY,
                 ARG_FACILITY,
+                ARG_SINCE_PID1,
         };
         static const struct option long_options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -231,6 +235,7 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 {"boot", optional_argument, NULL, 'b'},
                 {"lines", optional_argument, NULL, 'n'},
                 {"no-tail", no_argument, NULL, ARG_NO_TAIL},
+                {"since-pid1", no_argument, NULL, ARG_SINCE_PID1},
                 {"directory", required_argument, NULL, 'D'},
                 {"file", required_argument, NULL, ARG_FILE},
                 {"cursor-file", required_argument, NULL, ARG_CURSOR_FILE},
@@ -319,6 +324,9 @@ int options_parse(int argc, char *argv[], struct options *o) {
                         break;
                 case ARG_NO_TAIL:
                         o->no_tail = true;
+                        break;
+                case ARG_SINCE_PID1:
+                        o->since_pid1 = true;
                         break;
                 case 'D':
                         o->directory = optarg;

@@ -26,6 +26,7 @@ struct options {
         bool quiet;              /* -q */
         long lines;              /* -n; -1 for all */
         bool no_tail;
+        bool since_pid1;         /* --since-pid1: without a cursor, start at PID 1's start */
         enum output_mode output; /* -o */
         char **output_fields;    /* --output-fields, NULL-terminated, each allocated */
         enum output_target target;
