@@ -202,3 +202,28 @@ check-e2e:
 
 .PHONY: check-e2e
 
+# Safety suite (test/safety/run.sh): PID 1 against a hostile or absent broker, hostile peers and
+# load, fd leaks, the broker and the forwarder under valgrind. Root, systemd-nspawn, ~3.5 minutes.
+# Its tools are copied into the test containers: ja-load (load, idle and slow clients, backlog
+# filler) and ja-hostile-broker (a "broker" that never accepts, or accepts and never reads).
+# ja-delay-sendmsg.so (LD_PRELOAD) delays a client's request past the broker's idle timeout.
+SAFETY_TOOLS := $(B)/test/ja-load $(B)/test/ja-hostile-broker $(B)/test/ja-delay-sendmsg.so
+
+$(B)/test/ja-load: test/tools/ja-load.c $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^
+
+$(B)/test/ja-hostile-broker: test/tools/ja-hostile-broker.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^
+
+$(B)/test/ja-delay-sendmsg.so: test/tools/ja-delay-sendmsg.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $^ -ldl
+
+check-safety: all $(B)/test/ja-peer $(SAFETY_TOOLS)
+	test/safety/run.sh
+
+check: check-safety
+
+.PHONY: check-safety

@@ -98,6 +98,14 @@ int broker_fetch(const char *path, uint8_t streams, int ret_fds[2]) {
                 return r;
 
         r = fdpass_send(fd, &m, NULL, 0, MSG_NOSIGNAL);
+        /* EPIPE here is the broker's side of this connection (e.g. its idle timeout hit while we
+         * were starved): retryable, and not to be confused with the container's log reader being
+         * gone, which is what EPIPE means to our callers. */
+        if (r == -EPIPE || r == -ECONNRESET)
+                return log_error_errno(EPROTO,
+                                       "The broker at %s closed the connection before our "
+                                       "request arrived (%s); try again.",
+                                       path, strerror(-r));
         if (r < 0)
                 return log_error_errno(r, "Cannot send the request to the broker at %s: %m", path);
 
