@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,9 @@
 #include "log.h"
 #include "macros.h"
 #include "output_writer.h"
+
+/* How long the final drain at the end of a shutdown waits for journald's last entry. */
+#define SHUTDOWN_DRAIN_USEC (3 * 1000000ULL)
 
 void forwarder_done(struct forwarder *f) {
         buffer_free(&f->out);
@@ -171,6 +175,16 @@ static int entry_stream(struct forwarder *f) {
         return priority <= f->stderr_priority ? 1 : 0;
 }
 
+/* journald's "Journal stopped" (SD_MESSAGE_JOURNAL_STOP): the last entry of a shutdown. */
+static bool entry_is_journal_stopped(sd_journal *j) {
+        static const char id[] = "MESSAGE_ID=d93fb3c9c24d451a97cea615ce59c00b";
+        const void *data;
+        size_t len;
+
+        return sd_journal_get_data(j, "MESSAGE_ID", &data, &len) >= 0 && len == strlen(id) &&
+               memcmp(data, id, len) == 0;
+}
+
 static int emit_current(struct forwarder *f) {
         char *cursor = NULL;
         size_t before;
@@ -209,6 +223,8 @@ static int emit_current(struct forwarder *f) {
                 return r;
         }
         f->n_entries++;
+        if (f->await_journal_stop && entry_is_journal_stopped(f->journal))
+                f->journal_stopped = true;
 
         /* Batches hold whole lines: write what came before once this entry does not fit. */
         if (f->out.len > f->batch_sizes[f->stream] && before > 0) {
@@ -277,6 +293,9 @@ static int on_journal_change(struct follow_state *s) {
                 s->result = r;
                 return sd_event_exit(sd_event_source_get_event(s->timer), r);
         }
+        /* Final shutdown: journald's last entry is on its way out, we are done. */
+        if (s->f->journal_stopped)
+                return sd_event_exit(sd_event_source_get_event(s->timer), 0);
         return 0;
 }
 
@@ -293,15 +312,54 @@ static int on_journal_timer(sd_event_source *source, uint64_t usec, void *userda
         return on_journal_change(userdata);
 }
 
-static int on_stop_signal(sd_event_source *source, const struct signalfd_siginfo *si,
-                          void *userdata) {
+/* systemd-shutdown (PID 1 at the very end of a shutdown) sends SIGTERM to every process that is
+ * left, journald included. */
+static bool system_final_shutdown(void) {
+        char comm[32] = "";
+        FILE *f = fopen("/proc/1/comm", "re");
+
+        if (!f)
+                return false;
+        if (!fgets(comm, sizeof(comm), f))
+                comm[0] = '\0';
+        fclose(f);
+        return strncmp(comm, "systemd-shutdow", strlen("systemd-shutdow")) == 0;
+}
+
+static int on_shutdown_deadline(sd_event_source *source, uint64_t usec, void *userdata) {
         struct follow_state *s = userdata;
 
-        /* Stopping (container shutdown): forward what reached the journal so far, then go. */
-        log_debug("Got signal %u, forwarding what is left and exiting.", si->ssi_signo);
+        (void) usec;
+        log_debug("journald did not say it stopped within the deadline, exiting.");
         (void) sd_journal_process(s->f->journal);
         s->result = drain(s->f, false);
         return sd_event_exit(sd_event_source_get_event(source), 0);
+}
+
+static int on_stop_signal(sd_event_source *source, const struct signalfd_siginfo *si,
+                          void *userdata) {
+        struct follow_state *s = userdata;
+        sd_event *event = sd_event_source_get_event(source);
+        bool final = system_final_shutdown();
+        uint64_t now;
+
+        s->f->await_journal_stop = final;
+        (void) sd_journal_process(s->f->journal);
+        s->result = drain(s->f, false);
+        if (s->result < 0 || s->f->journal_stopped || !final) {
+                /* A plain stop or restart: forward what reached the journal so far, then go. */
+                log_debug("Got signal %u, forwarded what is left, exiting.", si->ssi_signo);
+                return sd_event_exit(event, 0);
+        }
+
+        /* The end of a shutdown: journald is stopping too and still writes its last entries
+         * (everything logged since the services stopped, and "Journal stopped"). Keep following
+         * until that last entry, for at most SHUTDOWN_DRAIN_USEC. */
+        if (sd_event_now(event, CLOCK_MONOTONIC, &now) < 0 ||
+            sd_event_add_time(event, NULL, CLOCK_MONOTONIC, now + SHUTDOWN_DRAIN_USEC, 0,
+                              on_shutdown_deadline, s) < 0)
+                return sd_event_exit(event, 0);
+        return 0;
 }
 
 static int follow(struct forwarder *f) {

@@ -31,6 +31,8 @@ struct forwarder {
         struct buffer out;
         int stream; /* index into out_fds of what out holds */
         bool until_reached;
+        bool await_journal_stop; /* final shutdown: stop at journald's "Journal stopped" */
+        bool journal_stopped;
         char *pending_cursor; /* cursor of the last entry in out */
         bool cursor_save_failed;
         unsigned long n_entries;
