@@ -237,3 +237,26 @@ check-reliability: all
 check: check-reliability
 
 .PHONY: check-reliability
+
+# ---- benchmarks -------------------------------------------------------------------------------
+# make bench (root, systemd-nspawn, valgrind, python3, jq; ~10 minutes): journalagent against
+# journalctl and a floor program; prints the table, writes bench/results.md (and the raw samples,
+# bench/results.jsonl). See bench/run.sh. (ja-peer: test/integration/lib.sh stages it.)
+BENCH_TOOLS := $(B)/bench/floor $(B)/bench/loggen $(B)/bench/pipe-stamp $(B)/bench/fetch-load
+
+$(B)/bench/floor $(B)/bench/loggen: $(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDFLAGS) -o $@ $< $(SYSTEMD_LIBS)
+
+$(B)/bench/pipe-stamp: bench/pipe-stamp.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDFLAGS) -o $@ $<
+
+$(B)/bench/fetch-load: bench/fetch-load.c $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDFLAGS) -o $@ $^ -lpthread
+
+bench: all $(B)/test/ja-peer $(BENCH_TOOLS)
+	bench/run.sh
+
+.PHONY: bench
