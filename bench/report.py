@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The table of make bench: medians and ratios from the raw samples of bench/run.sh.
 
-    report.py RESULTS.jsonl RESULTS.md [CALLGRIND-OUT-OF-OURS]
+    report.py RESULTS.jsonl RESULTS.md
 
 Writes Markdown to RESULTS.md and prints it. Every figure is the median over the rounds; every
 ratio is the median of the per-round ratios (the two runs it compares ran in the same round, one
@@ -9,9 +9,7 @@ shortly after the other, so a slow phase of a shared machine cancels out).
 """
 import collections
 import json
-import re
 import statistics
-import subprocess
 import sys
 
 S = collections.defaultdict(dict)  # (sec, case, metric) -> {round: value}
@@ -267,6 +265,16 @@ def section_d(out):
                    f"{n(u)} ms | {times(ru, 3)} {iqr('d', f'boot/{c}', 'userspace_ms')} | "
                    f"{n(cpu)} ms | {times(rc, 3)} {iqr('d', f'boot/{c}', 'pid1_cpu_ms')} |")
         res[c] = dict(wall=w, user=u, rw=rw, ru=ru, dw=dw, rc=rc)
+    if "shim" in res and "no-shim" in res:
+        out.append("\nThe shim alone (the same image booted with systemd-bootstrap ÷ with "
+                   "/usr/lib/systemd/systemd as entrypoint, per round): wall "
+                   f"{times(ratio('d', 'boot/shim', 'boot/no-shim', 'wall_ms'), 3)} "
+                   f"{iqr('d', 'boot/shim', 'wall_ms', 'boot/no-shim')}, userspace "
+                   f"{times(ratio('d', 'boot/shim', 'boot/no-shim', 'userspace_ms'), 3)} "
+                   f"{iqr('d', 'boot/shim', 'userspace_ms', 'boot/no-shim')}, PID 1 CPU "
+                   f"{times(ratio('d', 'boot/shim', 'boot/no-shim', 'pid1_cpu_ms'), 3)} "
+                   f"{iqr('d', 'boot/shim', 'pid1_cpu_ms', 'boot/no-shim')}.")
+        res["shim_vs_noshim"] = ratio("d", "boot/shim", "boot/no-shim", "wall_ms")
     out.append("")
     return res
 
@@ -334,11 +342,12 @@ def targets(out, ra, rb, rc, rd):
         row("RSS below journalctl's", txt, ok)
     if "shim" in rd:
         s = rd["shim"]
-        worst = max(rd[c]["rw"] for c in rd if c not in ("plain", "no-shim"))
+        worst = max(rd[c]["rw"] for c in ("shim", "file", "no-accept", "masked") if c in rd)
         row("PID 1 boot within 5 % of plain systemd",
             f"shim {times(s['rw'], 3)} {iqr('d', 'boot/shim', 'wall_ms')} (wall), "
             f"{times(s['ru'], 3)} (userspace), "
-            f"{times(s['rc'], 3)} (PID 1 CPU); worst hostile broker {times(worst, 3)} (wall)",
+            f"{times(s['rc'], 3)} (PID 1 CPU); shim ÷ same image without it "
+            f"{times(rd.get('shim_vs_noshim'), 3)} (wall); worst hostile broker {times(worst, 3)} (wall)",
             s["rw"] <= 1.05 and s["ru"] <= 1.05)
         hostile = {c: rd[c]["dw"] for c in ("file", "no-accept", "masked") if c in rd}
         row("hostile or absent broker: boot ≤ 100 ms longer than plain systemd",
@@ -361,29 +370,22 @@ ENTRY_CALLEES = ["sd_journal_enumerate_data", "__snprintf_chk", "json_append_val
                  "sd_journal_get_realtime_usec", "sd_journal_get_monotonic_usec"]
 
 
-def profile(out, cg, ra):
-    try:
-        text = subprocess.run(["callgrind_annotate", "--inclusive=yes", cg], stdout=subprocess.PIPE,
-                              text=True, stderr=subprocess.DEVNULL, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return
-    incl = {}
-    for line in text.splitlines():
-        m = re.match(r"\s*([\d,]+) \(\s*([\d.]+)%\)\s+\S*:(\S+)(?:\s|$)", line)
-        if m and m.group(3) not in incl:
-            incl[m.group(3)] = (int(m.group(1).replace(",", "")), float(m.group(2)))
+def profile(out, ra):
+    incl = {k[2][5:]: v[0] for k, v in S.items() if k[:2] == ("a", "json/ours") and k[2].startswith("incl:")}
+    total = one("a", "json/ours", "instructions")
     slice_entries = one("a", "journal", "slice_entries")
+    if not incl or not total:
+        return
     out.append("## Where journalagent -o json spends its instructions\n")
     out.append("callgrind on the slice, inclusive cost (a function and what it calls):\n")
     out.append("| function | what | % of instructions | per entry |")
     out.append("| --- | --- | ---: | ---: |")
     for sym, name, what in PROFILE:
         if sym in incl:
-            ir, pct = incl[sym]
-            out.append(f"| `{name}` | {what} | {pct:.1f} % | {n(ir / slice_entries)} |")
+            out.append(f"| `{name}` | {what} | {incl[sym] / total * 100:.1f} % | "
+                       f"{n(incl[sym] / slice_entries)} |")
     if "json_append_entry" in incl:
-        ir = incl["json_append_entry"][0] - sum(incl.get(c, (0, 0))[0] for c in ENTRY_CALLEES)
-        total = incl["json_append_entry"][0] / incl["json_append_entry"][1] * 100
+        ir = incl["json_append_entry"] - sum(incl.get(c, 0) for c in ENTRY_CALLEES)
         out.append(f"| `json_append_entry` (rest) | its own work: copying the fields aside, "
                    f"finding repeated field names, checking names, the cursor string | "
                    f"{ir / total * 100:.1f} % | {n(ir / slice_entries)} |")
@@ -494,8 +496,7 @@ def main():
     rd = section_d(out)
     section_e(out)
     targets(out, ra, rb, rc, rd)
-    if len(sys.argv) > 3:
-        profile(out, sys.argv[3], ra)
+    profile(out, ra)
     text = "\n".join(out).rstrip() + "\n"
     with open(sys.argv[2], "w") as f:
         f.write(text)

@@ -124,7 +124,7 @@ main() {
 
         rec_text meta load "$BENCH_LOAD_START / $(bench_load)"
         cp "$BENCH_RESULTS" bench/results.jsonl
-        "$PYTHON" bench/report.py bench/results.jsonl bench/results.md "$JA_RUN_DIR/callgrind.ours"
+        "$PYTHON" bench/report.py bench/results.jsonl bench/results.md
         log "wrote bench/results.md (raw samples: bench/results.jsonl); done in $((($(now_ms) - t0) / 1000)) s"
 }
 

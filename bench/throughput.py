@@ -22,6 +22,10 @@ import sys
 import time
 
 MODES = ["json", "short-iso", "cat"]
+# Functions whose inclusive cost bench/report.py shows.
+PROFILED = {"sd_journal_next", "sd_journal_enumerate_data", "sd_journal_get_cursor", "__snprintf_chk",
+            "json_append_value", "json_append_entry", "output_write_all",
+            "sd_journal_get_realtime_usec", "sd_journal_get_monotonic_usec"}
 SINKS = ["null", "pipe"]
 
 
@@ -105,6 +109,19 @@ def callgrind(cmd, out_file):
     sys.exit(f"throughput.py: no instruction total in {out_file}")
 
 
+def inclusive_profile(out_file):
+    """{function: inclusive instructions} from callgrind_annotate, the first (largest) line per
+    function name."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", out_file], check=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    incl = {}
+    for line in text.splitlines():
+        m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*:(\S+)(?:\s|$)", line)
+        if m and m.group(2) not in incl:
+            incl[m.group(2)] = int(m.group(1).replace(",", ""))
+    return incl
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--journal", required=True)
@@ -170,6 +187,11 @@ def main():
         log(f"a: callgrind, {tool} -o json on the slice ({a.slice_entries} entries)")
         f = os.path.join(a.work, f"callgrind.{tool}")
         rec(f"json/{tool}", "instructions", 0, callgrind(command(tool, "json", a.slice, a), f))
+        if tool == "ours":
+            # Where the instructions go, for the profile table of the report.
+            for fn, ir in inclusive_profile(f).items():
+                if fn in PROFILED:
+                    rec("json/ours", f"incl:{fn}", 0, ir)
 
 
 if __name__ == "__main__":
