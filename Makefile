@@ -135,15 +135,16 @@ check-unit: $(addprefix $(B)/test/,$(UNIT_TESTS)) $(addprefix $(B)/test-san/,$(U
 # test/fuzz/corpus/<target>/, so new inputs land in build/fuzz/corpus/, crashes in build/fuzz/.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := fuzz-protocol fuzz-cursor
+FUZZ_TARGETS := fuzz-protocol fuzz-cursor fuzz-json-value
 FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 fuzz_src_fuzz-protocol := common/protocol.c
 fuzz_src_fuzz-cursor   := client/cursor_file.c
+fuzz_src_fuzz-json-value := client/json_output.c
 
 define fuzz_target
 $(B)/fuzz/$(1): test/fuzz/$(1).c $$(fuzz_src_$(1)) $$(wildcard common/*.h client/*.h)
 	@mkdir -p $$(dir $$@)
-	$$(FUZZ_CC) $$(CPPFLAGS) $$(CFLAGS) $(FUZZ_FLAGS) -Iclient -o $$@ $$< $$(fuzz_src_$(1))
+	$$(FUZZ_CC) $$(CPPFLAGS) $$(CFLAGS) $(FUZZ_FLAGS) -Iclient -o $$@ $$< $$(fuzz_src_$(1)) $(SYSTEMD_LIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,34 @@ static inline int buffer_append(struct buffer *b, const void *p, size_t n) {
 
 static inline int buffer_append_str(struct buffer *b, const char *s) {
         return buffer_append(b, s, strlen(s));
+}
+
+/* Appends v in decimal: the forwarder prints two timestamps per entry, and snprintf() costs
+ * ten times as much. */
+static inline int buffer_append_u64(struct buffer *b, uint64_t v) {
+        char digits[20], *p = digits + sizeof(digits);
+
+        do
+                *--p = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        return buffer_append(b, p, (size_t) (digits + sizeof(digits) - p));
+}
+
+/* Appends the n bytes at p as lowercase hex digits (a 128-bit ID as SD_ID128_FORMAT_STR). */
+static inline int buffer_append_hex(struct buffer *b, const void *p, size_t n) {
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *s = p;
+        char *w;
+
+        if (buffer_reserve(b, 2 * n) < 0)
+                return -ENOMEM;
+        w = b->data + b->len;
+        for (size_t i = 0; i < n; i++) {
+                *w++ = hex[s[i] >> 4];
+                *w++ = hex[s[i] & 15];
+        }
+        b->len += 2 * n;
+        return 0;
 }
 
 /* Drops the first n bytes (they were written). */

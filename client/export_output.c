@@ -2,17 +2,15 @@
 #include "export_output.h"
 
 #include <endian.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "journal_field.h"
 #include "json_output.h"
 
 static int append_header(sd_journal *j, const char *cursor, struct buffer *out) {
         uint64_t realtime, monotonic;
         sd_id128_t boot_id;
-        char head[256];
-        int r, n;
+        int r;
 
         r = sd_journal_get_realtime_usec(j, &realtime);
         if (r < 0)
@@ -20,12 +18,11 @@ static int append_header(sd_journal *j, const char *cursor, struct buffer *out) 
         r = sd_journal_get_monotonic_usec(j, &monotonic, &boot_id);
         if (r < 0)
                 return r;
-        if (buffer_append(out, "__CURSOR=", 9) < 0 || buffer_append_str(out, cursor) < 0)
-                return -ENOMEM;
-        n = snprintf(head, sizeof(head),
-                     "\n__REALTIME_TIMESTAMP=%" PRIu64 "\n__MONOTONIC_TIMESTAMP=%" PRIu64 "\n",
-                     realtime, monotonic);
-        if (buffer_append(out, head, (size_t) n) < 0)
+        if (buffer_append_str(out, "__CURSOR=") < 0 || buffer_append_str(out, cursor) < 0 ||
+            buffer_append_str(out, "\n__REALTIME_TIMESTAMP=") < 0 ||
+            buffer_append_u64(out, realtime) < 0 ||
+            buffer_append_str(out, "\n__MONOTONIC_TIMESTAMP=") < 0 ||
+            buffer_append_u64(out, monotonic) < 0 || buffer_append_str(out, "\n") < 0)
                 return -ENOMEM;
 #if LIBSYSTEMD_VERSION >= 254
         {
@@ -36,16 +33,18 @@ static int append_header(sd_journal *j, const char *cursor, struct buffer *out) 
                 r = sd_journal_get_seqnum(j, &seqnum, &seqnum_id);
                 if (r < 0)
                         return r;
-                n = snprintf(head, sizeof(head),
-                             "__SEQNUM=%" PRIu64 "\n__SEQNUM_ID=" SD_ID128_FORMAT_STR "\n", seqnum,
-                             SD_ID128_FORMAT_VAL(seqnum_id));
-                if (buffer_append(out, head, (size_t) n) < 0)
+                if (buffer_append_str(out, "__SEQNUM=") < 0 || buffer_append_u64(out, seqnum) < 0 ||
+                    buffer_append_str(out, "\n__SEQNUM_ID=") < 0 ||
+                    buffer_append_hex(out, seqnum_id.bytes, sizeof(seqnum_id.bytes)) < 0 ||
+                    buffer_append_str(out, "\n") < 0)
                         return -ENOMEM;
         }
 #endif
-        n = snprintf(head, sizeof(head), "_BOOT_ID=" SD_ID128_FORMAT_STR "\n",
-                     SD_ID128_FORMAT_VAL(boot_id));
-        return buffer_append(out, head, (size_t) n);
+        if (buffer_append_str(out, "_BOOT_ID=") < 0 ||
+            buffer_append_hex(out, boot_id.bytes, sizeof(boot_id.bytes)) < 0 ||
+            buffer_append_str(out, "\n") < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 static int append_field(const char *data, size_t len, size_t name_len, struct buffer *out) {
@@ -82,12 +81,12 @@ int export_output_entry(struct output_format *f, sd_journal *j, const char *curs
                         continue;
                 eq = memchr(data, '=', len);
                 /* journalctl stops with "Invalid field." on these. */
-                if (!eq || !output_field_name_valid(data, (size_t) (eq - (const char *) data))) {
+                if (!eq || !journal_field_name_valid(data, (size_t) (eq - (const char *) data))) {
                         r = -EBADMSG;
                         break;
                 }
                 name_len = (size_t) (eq - (const char *) data);
-                if (output_field_wanted(f->output_fields, data, name_len))
+                if (journal_field_wanted(f->output_fields, data, name_len))
                         r = append_field(data, len, name_len, out);
         }
         if (r >= 0)

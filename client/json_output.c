@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "json_output.h"
 
+#include <endian.h>
 #include <inttypes.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "journal_field.h"
 
 void json_scratch_free(struct json_scratch *s) {
         buffer_free(&s->data);
@@ -82,7 +84,55 @@ static const char escape_table[256] = {
         [0x1C] = 'u', [0x1D] = 'u',  [0x1E] = 'u', [0x1F] = 'u',
 };
 
+#define BYTES(c) (UINT64_C(0x0101010101010101) * (c))
+
+/* Does the 8-byte word hold a byte that is not printable ASCII or that needs escaping (",
+ * \)? Bit tricks from "Bit Twiddling Hacks" (haszero/hasless/hasmore); they may flag a byte after
+ * a flagged one, never miss one, which is all "is any flagged" needs. */
+static inline bool word_needs_care(uint64_t x) {
+        uint64_t below_space = (x - BYTES(0x20)) & ~x;
+        uint64_t del_or_high = (x + BYTES(0x01)) | x; /* 0x7F and up */
+        uint64_t quote = ((x ^ BYTES('"')) - BYTES(0x01)) & ~(x ^ BYTES('"'));
+        uint64_t backslash = ((x ^ BYTES('\\')) - BYTES(0x01)) & ~(x ^ BYTES('\\'));
+
+        return ((below_space | del_or_high | quote | backslash) & BYTES(0x80)) != 0;
+}
+
+/* Eight bytes from s, the first one in the lowest bits. */
+static inline uint64_t load_word(const void *s) {
+        uint64_t x;
+
+        memcpy(&x, s, sizeof(x));
+        return le64toh(x);
+}
+
+/* Length of the leading run of s that goes into a JSON string unchanged: printable ASCII other
+ * than " and \. Journal values are mostly that, so it is checked eight bytes at a time; the last
+ * word overlaps the one before, and a value shorter than a word is checked padded with 'A'. */
+static size_t plain_run(const unsigned char *s, size_t n) {
+        size_t i = 0;
+
+        if (n >= 8) {
+                for (; i + 8 <= n; i += 8)
+                        if (word_needs_care(load_word(s + i)))
+                                goto bytewise;
+                if (i == n || !word_needs_care(load_word(s + n - 8)))
+                        return n;
+        } else {
+                uint64_t x = BYTES('A');
+
+                memcpy(&x, s, n);
+                if (!word_needs_care(x))
+                        return n;
+        }
+bytewise:
+        while (i < n && s[i] >= 0x20 && s[i] < 0x7F && s[i] != '"' && s[i] != '\\')
+                i++;
+        return i;
+}
+
 int json_append_string(struct buffer *out, const char *s, size_t n) {
+        const unsigned char *p = (const unsigned char *) s;
         char *w;
 
         /* Worst case every byte becomes \u00XX. */
@@ -90,10 +140,17 @@ int json_append_string(struct buffer *out, const char *s, size_t n) {
                 return -ENOMEM;
         w = out->data + out->len;
         *w++ = '"';
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-                char e = escape_table[c];
+        for (size_t i = 0; i < n;) {
+                size_t run = plain_run(p + i, n - i);
+                unsigned char c;
+                char e;
 
+                memcpy(w, p + i, run);
+                w += run, i += run;
+                if (i == n)
+                        break;
+                c = p[i++];
+                e = escape_table[c];
                 if (!e) {
                         *w++ = (char) c;
                 } else if (e != 'u') {
@@ -110,6 +167,76 @@ int json_append_string(struct buffer *out, const char *s, size_t n) {
         *w++ = '"';
         out->len = (size_t) (w - out->data);
         return 0;
+}
+
+static inline void store_word(char *w, uint64_t x) {
+        x = htole64(x);
+        memcpy(w, &x, sizeof(x));
+}
+
+static inline bool byte_plain(unsigned char c) {
+        return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
+/* Appends s as a JSON string if it is printable (json_utf8_is_printable()) and returns 1; returns
+ * 0 with out unchanged if it is not. One pass for both the test and the escaping: in printable
+ * text only ", \, \t and \n need escaping, and everything else is copied as it is. Clean words
+ * of eight bytes are copied as they are checked; the 8 bytes of slack allow the last word to
+ * be stored whole. */
+static inline __attribute__((always_inline)) int append_if_printable(struct buffer *out,
+                                                                     const char *s, size_t n) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t i = 0;
+        char *w;
+
+        if (buffer_reserve(out, n * 2 + 2 + 8) < 0)
+                return -ENOMEM;
+        w = out->data + out->len;
+        *w++ = '"';
+        while (i < n) {
+                size_t stop, len;
+                uint32_t c;
+
+                for (; i + 8 <= n; i += 8, w += 8) {
+                        uint64_t x = load_word(p + i);
+
+                        if (word_needs_care(x))
+                                break;
+                        store_word(w, x);
+                }
+                if (i == n)
+                        break;
+                /* The tail, when its last eight bytes are clean: they were copied one to one
+                 * up to i, so they end where the output ends. */
+                if (i + 8 > n && n >= 8 && !word_needs_care(load_word(p + n - 8))) {
+                        store_word(w - (i - (n - 8)), load_word(p + n - 8));
+                        w += n - i;
+                        break;
+                }
+                /* Byte by byte up to the word's first special byte. */
+                stop = i + 8 < n ? i + 8 : n;
+                while (i < stop && byte_plain(p[i]))
+                        *w++ = (char) p[i++];
+                if (i == stop)
+                        continue;
+                switch (p[i]) {
+                case '"':
+                case '\\':
+                case '\t':
+                case '\n':
+                        *w++ = '\\';
+                        *w++ = escape_table[p[i++]];
+                        continue;
+                }
+                len = utf8_sequence(p + i, n - i, &c);
+                if (len == 0 || !codepoint_valid(c) || codepoint_control(c))
+                        return 0;
+                memcpy(w, p + i, len);
+                w += len, i += len;
+        }
+        *w++ = '"';
+        out->len = (size_t) (w - out->data);
+        return 1;
 }
 
 static int append_byte_array(struct buffer *out, const char *value, size_t n) {
@@ -135,32 +262,69 @@ static int append_byte_array(struct buffer *out, const char *value, size_t n) {
         return 0;
 }
 
-int json_append_value(struct buffer *out, const char *value, size_t value_len, size_t data_len,
-                      const struct json_options *o) {
+/* Inlined into the field loop: it runs once per field of every entry. */
+static inline __attribute__((always_inline)) int append_value(struct buffer *out, const char *value,
+                                                              size_t value_len, size_t data_len,
+                                                              const struct json_options *o) {
+        int r;
+
         if (!o->show_all && data_len >= JSON_THRESHOLD)
                 return buffer_append(out, "null", 4);
-        if (json_utf8_is_printable(value, value_len))
-                return json_append_string(out, value, value_len);
+        r = append_if_printable(out, value, value_len);
+        if (r != 0)
+                return r < 0 ? r : 0;
         return append_byte_array(out, value, value_len);
 }
 
-/* systemd's journal_field_valid() with protected (underscore) names allowed. */
-static bool field_name_valid(const char *p, size_t n) {
-        if (n == 0 || n > 64 || (p[0] >= '0' && p[0] <= '9'))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-                        return false;
-        return true;
+int json_append_value(struct buffer *out, const char *value, size_t value_len, size_t data_len,
+                      const struct json_options *o) {
+        return append_value(out, value, value_len, data_len, o);
 }
 
-static bool field_wanted(const struct json_options *o, const char *name, size_t n) {
-        if (!o->output_fields)
-                return true;
-        for (char **f = o->output_fields; *f; f++)
-                if (strlen(*f) == n && memcmp(*f, name, n) == 0)
-                        return true;
-        return false;
+/* Bytes of field names: A-Z, 0-9 and '_'. */
+static const bool name_byte[256] = {
+        ['A' ... 'Z'] = true,
+        ['0' ... '9'] = true,
+        ['_'] = true,
+};
+
+/* The length of the name of data ("NAME=value", len bytes) and whether to print the field: 1 to
+ * print it, 0 to leave it out (no '=', _BOOT_ID, not in --output-fields), -EBADMSG for a name
+ * journalctl rejects. */
+/* Inlined: it runs once per field of every entry. */
+static inline __attribute__((always_inline)) int
+field_name(const char *data, size_t len, const struct json_options *o, size_t *ret_name_len) {
+        size_t max = len < 65 ? len : 65, n = 0;
+
+        while (n < max && name_byte[(unsigned char) data[n]])
+                n++;
+
+        /* Anything but a valid name and its '=': decide by the full rules. */
+        if (n == 0 || n == max || data[n] != '=' || (data[0] >= '0' && data[0] <= '9')) {
+                const char *eq = memchr(data, '=', len < JSON_THRESHOLD ? len : JSON_THRESHOLD);
+
+                if (!eq)
+                        return 0;
+                n = (size_t) (eq - data);
+                if (!journal_field_name_valid(data, n))
+                        return -EBADMSG;
+        }
+        /* The header's boot ID is printed instead, as journalctl does. */
+        if (n == 8 && memcmp(data, "_BOOT_ID", 8) == 0)
+                return 0;
+        *ret_name_len = n;
+        return journal_field_wanted(o->output_fields, data, n);
+}
+
+static int scratch_grow(struct json_scratch *s) {
+        size_t cap = s->cap_fields ? s->cap_fields * 2 : 64;
+        struct json_field *f = realloc(s->fields, cap * sizeof(*f));
+
+        if (!f)
+                return -ENOMEM;
+        s->fields = f;
+        s->cap_fields = cap;
+        return 0;
 }
 
 /* Copies the entry's fields into scratch: the data pointers sd-journal returns are only valid
@@ -174,29 +338,15 @@ static int collect_fields(sd_journal *j, struct json_scratch *s, const struct js
         s->n_fields = 0;
         sd_journal_restart_data(j);
         while ((r = sd_journal_enumerate_data(j, &data, &len)) > 0) {
-                const char *eq = memchr(data, '=', len < JSON_THRESHOLD ? len : JSON_THRESHOLD);
                 size_t name_len;
 
-                if (!eq)
+                r = field_name(data, len, o, &name_len);
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         continue;
-                name_len = (size_t) (eq - (const char *) data);
-                if (!field_name_valid(data, name_len))
-                        return -EBADMSG;
-                /* The header's boot ID is printed instead, as journalctl does. */
-                if (name_len == 8 && memcmp(data, "_BOOT_ID", 8) == 0)
-                        continue;
-                if (!field_wanted(o, data, name_len))
-                        continue;
-
-                if (s->n_fields == s->cap_fields) {
-                        size_t cap = s->cap_fields ? s->cap_fields * 2 : 64;
-                        struct json_field *f = realloc(s->fields, cap * sizeof(*f));
-
-                        if (!f)
-                                return -ENOMEM;
-                        s->fields = f;
-                        s->cap_fields = cap;
-                }
+                if (s->n_fields == s->cap_fields && scratch_grow(s) < 0)
+                        return -ENOMEM;
                 s->fields[s->n_fields++] = (struct json_field){
                         .name_off = s->data.len,
                         .name_len = name_len,
@@ -216,7 +366,9 @@ static bool same_name(const struct json_scratch *s, const struct json_field *a,
                memcmp(s->data.data + a->name_off, s->data.data + b->name_off, a->name_len) == 0;
 }
 
-static int append_fields(struct buffer *out, struct json_scratch *s, const struct json_options *o) {
+/* Prints the fields collected in scratch, each name once, repeated ones as an array. */
+static int append_collected_fields(struct buffer *out, struct json_scratch *s,
+                                   const struct json_options *o) {
         for (size_t i = 0; i < s->n_fields; i++)
                 s->fields[i].emitted = false;
 
@@ -254,13 +406,108 @@ static int append_fields(struct buffer *out, struct json_scratch *s, const struc
         return 0;
 }
 
+/* A cheap hash of a field name (its length, first and last eight bytes), to notice a repeated
+ * name without comparing it with every earlier one. */
+static uint32_t name_hash(const char *p, size_t n) {
+        uint64_t head = 0, tail = 0;
+
+        memcpy(&head, p, n < 8 ? n : 8);
+        if (n > 8)
+                memcpy(&tail, p + n - 8, 8);
+        return (uint32_t) (((head * UINT64_C(0x9E3779B97F4A7C15)) ^
+                            (tail * UINT64_C(0xC2B2AE3D27D4EB4F)) ^ n) >>
+                           32);
+}
+
+/* Was the name already printed in this entry? The names printed so far are in out, at the
+ * offsets kept in s->fields. */
+static bool name_printed(const struct json_scratch *s, const struct buffer *out, uint64_t seen,
+                         uint32_t hash, const char *name, size_t n) {
+        if (!(seen & (UINT64_C(1) << (hash & 63))))
+                return false;
+        for (size_t i = 0; i < s->n_fields; i++) {
+                const struct json_field *f = s->fields + i;
+
+                if (f->data_len == hash && f->name_len == n &&
+                    memcmp(out->data + f->name_off, name, n) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* Prints the fields straight from sd-journal, in the entry's order, without copying them. A
+ * repeated name needs its values gathered into one array: that is rare, so on meeting one this
+ * returns -EAGAIN, and the caller starts over with collect_fields(). */
+static int append_fields_directly(sd_journal *j, struct buffer *out, struct json_scratch *s,
+                                  const struct json_options *o) {
+        const void *data;
+        size_t len;
+        uint64_t seen = 0; /* bit (hash & 63) of every name printed */
+        int r;
+
+        s->n_fields = 0;
+        sd_journal_restart_data(j);
+        while ((r = sd_journal_enumerate_data(j, &data, &len)) > 0) {
+                size_t name_len;
+                uint32_t hash;
+
+                r = field_name(data, len, o, &name_len);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                hash = name_hash(data, name_len);
+                if (name_printed(s, out, seen, hash, data, name_len))
+                        return -EAGAIN;
+                seen |= UINT64_C(1) << (hash & 63);
+
+                if (s->n_fields == s->cap_fields && scratch_grow(s) < 0)
+                        return -ENOMEM;
+                if (buffer_reserve(out, name_len + 4) < 0)
+                        return -ENOMEM;
+                /* Only the name's place and hash are kept (data_len holds the hash). */
+                s->fields[s->n_fields++] = (struct json_field){
+                        .name_off = out->len + 2,
+                        .name_len = name_len,
+                        .data_len = hash,
+                };
+                memcpy(out->data + out->len, ",\"", 2);
+                memcpy(out->data + out->len + 2, data, name_len);
+                memcpy(out->data + out->len + 2 + name_len, "\":", 2);
+                out->len += name_len + 4;
+                r = append_value(out, (const char *) data + name_len + 1, len - name_len - 1, len,
+                                 o);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+/* ,"NAME":"DECIMAL" */
+static int append_u64_member(struct buffer *out, const char *name_part, size_t n, uint64_t v) {
+        if (buffer_append(out, name_part, n) < 0 || buffer_append_u64(out, v) < 0 ||
+            buffer_append(out, "\"", 1) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* ,"NAME":"HEX ID" */
+static int append_id128_member(struct buffer *out, const char *name_part, size_t n, sd_id128_t id) {
+        if (buffer_append(out, name_part, n) < 0 ||
+            buffer_append_hex(out, id.bytes, sizeof(id.bytes)) < 0 ||
+            buffer_append(out, "\"", 1) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+#define MEMBER(lit) lit, sizeof(lit) - 1
+
 int json_append_entry(sd_journal *j, const char *cursor, struct buffer *out,
                       struct json_scratch *scratch, const struct json_options *o) {
-        size_t start = out->len;
+        size_t start = out->len, fields_start;
         uint64_t realtime, monotonic;
         sd_id128_t boot_id;
-        char head[256];
-        int r, n;
+        int r;
 
         r = sd_journal_get_realtime_usec(j, &realtime);
         if (r < 0)
@@ -268,37 +515,38 @@ int json_append_entry(sd_journal *j, const char *cursor, struct buffer *out,
         r = sd_journal_get_monotonic_usec(j, &monotonic, &boot_id);
         if (r < 0)
                 return r;
-        r = collect_fields(j, scratch, o);
-        if (r < 0)
-                return r;
 
         if (buffer_append(out, "{\"__CURSOR\":", 12) < 0 ||
-            json_append_string(out, cursor, strlen(cursor)) < 0)
-                goto nomem;
-        n = snprintf(head, sizeof(head),
-                     ",\"__REALTIME_TIMESTAMP\":\"%" PRIu64
-                     "\",\"__MONOTONIC_TIMESTAMP\":\"%" PRIu64
-                     "\",\"_BOOT_ID\":\"" SD_ID128_FORMAT_STR "\"",
-                     realtime, monotonic, SD_ID128_FORMAT_VAL(boot_id));
-        if (buffer_append(out, head, (size_t) n) < 0)
+            json_append_string(out, cursor, strlen(cursor)) < 0 ||
+            append_u64_member(out, MEMBER(",\"__REALTIME_TIMESTAMP\":\""), realtime) < 0 ||
+            append_u64_member(out, MEMBER(",\"__MONOTONIC_TIMESTAMP\":\""), monotonic) < 0 ||
+            append_id128_member(out, MEMBER(",\"_BOOT_ID\":\""), boot_id) < 0)
                 goto nomem;
 #if LIBSYSTEMD_VERSION >= 254
         {
                 uint64_t seqnum;
                 sd_id128_t seqnum_id;
 
-                if (sd_journal_get_seqnum(j, &seqnum, &seqnum_id) >= 0) {
-                        n = snprintf(head, sizeof(head),
-                                     ",\"__SEQNUM\":\"%" PRIu64
-                                     "\",\"__SEQNUM_ID\":\"" SD_ID128_FORMAT_STR "\"",
-                                     seqnum, SD_ID128_FORMAT_VAL(seqnum_id));
-                        if (buffer_append(out, head, (size_t) n) < 0)
-                                goto nomem;
-                }
+                if (sd_journal_get_seqnum(j, &seqnum, &seqnum_id) >= 0 &&
+                    (append_u64_member(out, MEMBER(",\"__SEQNUM\":\""), seqnum) < 0 ||
+                     append_id128_member(out, MEMBER(",\"__SEQNUM_ID\":\""), seqnum_id) < 0))
+                        goto nomem;
         }
 #endif
-        if (append_fields(out, scratch, o) < 0 || buffer_append(out, "}\n", 2) < 0)
-                goto nomem;
+        fields_start = out->len;
+        r = append_fields_directly(j, out, scratch, o);
+        if (r == -EAGAIN) {
+                out->len = fields_start;
+                r = collect_fields(j, scratch, o);
+                if (r >= 0)
+                        r = append_collected_fields(out, scratch, o);
+        }
+        if (r >= 0)
+                r = buffer_append(out, "}\n", 2);
+        if (r < 0) {
+                out->len = start;
+                return r;
+        }
         return 0;
 nomem:
         out->len = start;

@@ -40,24 +40,6 @@ int output_mode_from_string(const char *s) {
         return -EINVAL;
 }
 
-bool output_field_name_valid(const char *p, size_t n) {
-        if (n == 0 || n > 64 || (p[0] >= '0' && p[0] <= '9'))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-                        return false;
-        return true;
-}
-
-bool output_field_wanted(char **fields, const char *name, size_t n) {
-        if (!fields)
-                return true;
-        for (char **f = fields; *f; f++)
-                if (strlen(*f) == n && memcmp(*f, name, n) == 0)
-                        return true;
-        return false;
-}
-
 static bool mode_is_json(enum output_mode m) {
         return m == OUTPUT_JSON || m == OUTPUT_JSON_PRETTY || m == OUTPUT_JSON_SSE ||
                m == OUTPUT_JSON_SEQ;

@@ -83,9 +83,3 @@ int output_format_entry(struct output_format *f, sd_journal *j, const char *curs
  * json-pretty lays it out: one member or element per line, tabs, " : " between name and value.
  * Stops after the first value; returns 0, -ENOMEM or -EINVAL for malformed input. */
 int output_json_prettify(const char *json, size_t n, struct buffer *out);
-
-/* systemd's journal_field_valid() with protected (underscore) names allowed. */
-bool output_field_name_valid(const char *name, size_t n);
-
-/* Is the field NAME (n bytes) among fields (NULL: all are)? */
-bool output_field_wanted(char **fields, const char *name, size_t n);

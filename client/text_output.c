@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "journal_field.h"
 #include "json_output.h"
 
 /* journalctl prints hostname, identifier and PID only when shorter than this and printable. */
@@ -641,12 +642,12 @@ int text_output_verbose(struct output_format *f, sd_journal *j, const char *curs
                 if (keep_field(&f->scratch, sp, 2, data, len) < 0)
                         goto nomem;
                 /* journalctl stops with "Invalid field." on these. */
-                if (!eq || !output_field_name_valid(data, (size_t) (eq - (const char *) data))) {
+                if (!eq || !journal_field_name_valid(data, (size_t) (eq - (const char *) data))) {
                         r = -EBADMSG;
                         break;
                 }
                 name_len = (size_t) (eq - (const char *) data);
-                if (!output_field_wanted(f->output_fields, data, name_len))
+                if (!journal_field_wanted(f->output_fields, data, name_len))
                         continue;
                 if (append_verbose_field(f, data, len, name_len, out) < 0)
                         goto nomem;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-reference.h"
 #include "json_output.h"
 #include "unit-test.h"
 
@@ -232,6 +233,50 @@ static void test_value_appends(void **state) {
         buffer_free(&b);
 }
 
+/* The value encoder works eight bytes at a time: a special byte at every position of values of
+ * every length up to three words, against the byte-by-byte reference. */
+static void test_value_word_boundaries(void **state) {
+        static const char *const specials[] = {"\"",           "\\",   "\t",   "\n",
+                                               "\x01",         "\x1f", "\x7f", "\xc3\xa9",
+                                               "\xe2\x82\xac", "\xff", "\xc3"};
+        (void) state;
+
+        for (size_t n = 1; n <= 24; n++)
+                for (size_t pos = 0; pos < n; pos++)
+                        for (size_t k = 0; k < sizeof(specials) / sizeof(*specials); k++) {
+                                struct buffer expect = {};
+                                char v[32];
+                                size_t len = strlen(specials[k]), m;
+
+                                if (pos + len > n)
+                                        continue;
+                                for (m = 0; m < n; m++)
+                                        v[m] = (char) ('a' + m % 26);
+                                memcpy(v + pos, specials[k], len);
+                                assert_int_equal(json_reference_value(v, n, &expect), 0);
+                                check_value(v, n, n + 8, &defaults, str(&expect));
+                                buffer_free(&expect);
+                        }
+}
+
+static void test_buffer_numbers(void **state) {
+        struct buffer b = {};
+        const unsigned char id[16] = {0x00, 0x01, 0x0a, 0xff, 0x10, 0x9c, 0xde, 0x7f,
+                                      0x80, 0x42, 0x00, 0x00, 0xab, 0xcd, 0xef, 0x99};
+        (void) state;
+
+        assert_int_equal(buffer_append_u64(&b, 0), 0);
+        assert_int_equal(buffer_append_str(&b, " "), 0);
+        assert_int_equal(buffer_append_u64(&b, 1733250000123456), 0);
+        assert_int_equal(buffer_append_str(&b, " "), 0);
+        assert_int_equal(buffer_append_u64(&b, UINT64_MAX), 0);
+        assert_int_equal(buffer_append_str(&b, " "), 0);
+        assert_int_equal(buffer_append_hex(&b, id, sizeof(id)), 0);
+        assert_string_equal(str(&b), "0 1733250000123456 18446744073709551615 "
+                                     "00010aff109cde7f80420000abcdef99");
+        buffer_free(&b);
+}
+
 /* ---- json_append_string -------------------------------------------------------------------- */
 
 static void test_string_escapes(void **state) {
@@ -298,6 +343,8 @@ int main(void) {
                 cmocka_unit_test(test_value_kinds),
                 cmocka_unit_test(test_value_every_byte),
                 cmocka_unit_test(test_value_appends),
+                cmocka_unit_test(test_value_word_boundaries),
+                cmocka_unit_test(test_buffer_numbers),
                 cmocka_unit_test(test_string_escapes),
                 cmocka_unit_test(test_string_all_c0),
                 cmocka_unit_test(test_string_worst_case),

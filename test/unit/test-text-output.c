@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "journal_field.h"
 #include "output_format.h"
 #include "text_output.h"
 #include "unit-test.h"
@@ -239,23 +240,23 @@ static void test_field_names(void **state) {
         char *fields[] = {(char *) "MESSAGE", (char *) "_PID", NULL};
 
         (void) state;
-        assert_true(output_field_name_valid(L("MESSAGE")));
-        assert_true(output_field_name_valid(L("_PID")));
-        assert_true(output_field_name_valid(L("A1_")));
-        assert_false(output_field_name_valid(L("")));
-        assert_false(output_field_name_valid(L("1A")));
-        assert_false(output_field_name_valid(L("message")));
-        assert_false(output_field_name_valid(L("A-B")));
-        assert_true(output_field_name_valid(
+        assert_true(journal_field_name_valid(L("MESSAGE")));
+        assert_true(journal_field_name_valid(L("_PID")));
+        assert_true(journal_field_name_valid(L("A1_")));
+        assert_false(journal_field_name_valid(L("")));
+        assert_false(journal_field_name_valid(L("1A")));
+        assert_false(journal_field_name_valid(L("message")));
+        assert_false(journal_field_name_valid(L("A-B")));
+        assert_true(journal_field_name_valid(
                 L("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")));
-        assert_false(output_field_name_valid(
+        assert_false(journal_field_name_valid(
                 L("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")));
 
-        assert_true(output_field_wanted(NULL, L("ANY")));
-        assert_true(output_field_wanted(fields, L("MESSAGE")));
-        assert_true(output_field_wanted(fields, L("_PID")));
-        assert_false(output_field_wanted(fields, L("MESSAGE_ID")));
-        assert_false(output_field_wanted(fields, L("MESSAG")));
+        assert_true(journal_field_wanted(NULL, L("ANY")));
+        assert_true(journal_field_wanted(fields, L("MESSAGE")));
+        assert_true(journal_field_wanted(fields, L("_PID")));
+        assert_false(journal_field_wanted(fields, L("MESSAGE_ID")));
+        assert_false(journal_field_wanted(fields, L("MESSAG")));
 }
 
 int main(void) {

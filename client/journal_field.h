@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* The "NAME=value" records of a journal entry: which names are valid and which are wanted. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+/* systemd's journal_field_valid() with protected (underscore) names allowed: 1–64 characters of
+ * A–Z, 0–9 and '_', not starting with a digit. journalctl stops with "Invalid field." on others. */
+static inline bool journal_field_name_valid(const char *p, size_t n) {
+        if (n == 0 || n > 64 || (p[0] >= '0' && p[0] <= '9'))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+                        return false;
+        return true;
+}
+
+/* Is the field NAME (n bytes) among fields (--output-fields, NULL-terminated; NULL: all are)? */
+static inline bool journal_field_wanted(char **fields, const char *name, size_t n) {
+        if (!fields)
+                return true;
+        for (char **f = fields; *f; f++)
+                if (strlen(*f) == n && memcmp(*f, name, n) == 0)
+                        return true;
+        return false;
+}
