@@ -140,10 +140,8 @@ static int take_listen_fds(struct store *store, int *ret_listen_fd) {
 }
 
 static void update_status(struct server *server) {
-        char held[1024];
-
-        store_describe(server->store, held, sizeof(held));
-        (void) sd_notifyf(0, "STATUS=%s; %lu clients served", held, server->n_served);
+        (void) sd_notifyf(0, "STATUS=%s; %lu clients served", store_describe(server->store),
+                          server->n_served);
 }
 
 int main(int argc, char *argv[]) {
