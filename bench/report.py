@@ -296,8 +296,8 @@ def section_e(out):
                    f"{n(med('e', case, 'broker_cpu_us_per_fetch'))} µs | "
                    f"{n(med('e', case, 'pid1_cpu_us_per_fetch'))} µs |")
         res[c] = med("e", case, "per_second")
-    out.append("\nPID 1 works for every fetch because the broker sends it a new STATUS= line (the "
-               "served count) after each one.\n")
+    out.append("\nPID 1 works for the fetches because the broker sends it STATUS= lines (the "
+               "served count), at most one a second.\n")
     return res
 
 
