@@ -16,13 +16,39 @@
 
 static const char *const store_names[STORE_N] = {"stdout", "stderr"};
 
+static void update_description(struct store *s) {
+        size_t used = 0, size = sizeof(s->description);
+
+        s->generation++;
+        for (int i = 0; i < STORE_N; i++) {
+                if (s->fd[i] < 0)
+                        continue;
+                used += (size_t) snprintf(s->description + used, size - used, "%s%s (%s)",
+                                          used == 0 ? "holding " : ", ", store_names[i],
+                                          s->target[i]);
+                if (used >= size)
+                        return;
+        }
+        if (used == 0)
+                snprintf(s->description, size,
+                         "holding nothing: no deposit from PID 1 yet (is "
+                         "/usr/bin/systemd-bootstrap the entrypoint?)");
+}
+
 void store_init(struct store *s, sd_event *event) {
         *s = (struct store){.fd = {-1, -1}, .event = event};
+        update_description(s);
+}
+
+static void store_forget(struct store *s, int index) {
+        s->watch[index] = sd_event_source_disable_unref(s->watch[index]);
+        s->fd[index] = safe_close(s->fd[index]);
+        s->target[index][0] = '\0';
 }
 
 static void store_drop(struct store *s, int index) {
-        s->watch[index] = sd_event_source_disable_unref(s->watch[index]);
-        s->fd[index] = safe_close(s->fd[index]);
+        store_forget(s, index);
+        update_description(s);
 }
 
 void store_done(struct store *s) {
@@ -53,11 +79,24 @@ static int on_fd_gone(sd_event_source *source, int fd, uint32_t revents, void *u
         return 0;
 }
 
+static void describe_fd(int fd, char *buf, size_t size) {
+        char path[64];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, buf, size - 1);
+        if (n < 0)
+                n = snprintf(buf, size, "fd %d", fd);
+        buf[n] = '\0';
+}
+
 static int store_hold(struct store *s, int index, int fd) {
         int r;
 
-        store_drop(s, index);
+        store_forget(s, index);
         s->fd[index] = fd;
+        describe_fd(fd, s->target[index], sizeof(s->target[index]));
+        update_description(s);
         /* Regular files and /dev/null cannot be polled (-EPERM); they never "go away" anyway. */
         r = sd_event_add_io(s->event, &s->watch[index], fd, 0, on_fd_gone, s);
         if (r < 0 && r != -EPERM)
@@ -122,33 +161,6 @@ int store_get(const struct store *s, int index) {
         return s->fd[index];
 }
 
-static void describe_fd(int fd, char *buf, size_t size) {
-        char path[64];
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        n = readlink(path, buf, size - 1);
-        if (n < 0)
-                n = snprintf(buf, size, "fd %d", fd);
-        buf[n] = '\0';
-}
-
-void store_describe(const struct store *s, char *buf, size_t size) {
-        size_t used = 0;
-
-        for (int i = 0; i < STORE_N; i++) {
-                char target[256];
-
-                if (s->fd[i] < 0)
-                        continue;
-                describe_fd(s->fd[i], target, sizeof(target));
-                used += (size_t) snprintf(buf + used, size - used, "%s%s (%s)",
-                                          used == 0 ? "holding " : ", ", store_names[i], target);
-                if (used >= size)
-                        return;
-        }
-        if (used == 0)
-                snprintf(buf, size,
-                         "holding nothing: no deposit from PID 1 yet (is "
-                         "/usr/bin/systemd-bootstrap the entrypoint?)");
+const char *store_describe(const struct store *s) {
+        return s->description;
 }

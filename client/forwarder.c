@@ -16,6 +16,20 @@
 /* How long the final drain at the end of a shutdown waits for journald's last entry. */
 #define SHUTDOWN_DRAIN_USEC (3 * 1000000ULL)
 
+/* journald writes each entry into the mmapped journal file at once, but tells readers (an
+ * inotify IN_MODIFY, from the ftruncate() of its post-change timer) only up to 250 ms later:
+ * POST_CHANGE_TIMER_INTERVAL_USEC in systemd's src/journal/journald-server.c (the same from v252
+ * to v256 at least), for journal_file_enable_post_change_timer(). Waiting for inotify alone delays
+ * every line by 125 ms on average and by up to 250 ms, as journalctl -f does. So once the
+ * journal had something new, look again every RECHECK_INTERVAL_USEC while entries keep coming;
+ * after RECHECK_WINDOW_USEC without a new entry go back to waiting for inotify alone, so an idle
+ * journal costs no wake-ups. */
+#define RECHECK_INTERVAL_USEC (10 * 1000ULL)
+#define RECHECK_WINDOW_USEC   (1000 * 1000ULL)
+/* sd-event's default accuracy (250 ms) would let it coalesce the re-check as late as journald's
+ * own notification. */
+#define RECHECK_ACCURACY_USEC (1000ULL)
+
 void forwarder_done(struct forwarder *f) {
         buffer_free(&f->out);
         free(f->pending_cursor);
@@ -242,8 +256,10 @@ static int emit_current(struct forwarder *f) {
         return 0;
 }
 
-/* Forwards every entry available now. */
+/* Forwards every entry available now. Returns 1 when the journal had new entries (forwarded or
+ * filtered out), 0 when it had none, or -errno. */
 static int drain(struct forwarder *f, bool have_current) {
+        bool found = have_current;
         int r = 0;
 
         if (have_current) {
@@ -252,18 +268,22 @@ static int drain(struct forwarder *f, bool have_current) {
                         return r;
         }
         while (!f->until_reached && (r = sd_journal_next(f->journal)) > 0) {
+                found = true;
                 r = emit_current(f);
                 if (r < 0)
                         return r;
         }
         if (r < 0)
                 return r;
-        return flush(f);
+        r = flush(f);
+        return r < 0 ? r : found;
 }
 
 struct follow_state {
         struct forwarder *f;
-        sd_event_source *timer;
+        sd_event_source *timer;   /* sd_journal_get_timeout(): journals on network file systems */
+        sd_event_source *recheck; /* the next look at the journal while it is busy */
+        uint64_t recheck_until;   /* CLOCK_MONOTONIC end of the re-check window */
         int result;
 };
 
@@ -282,11 +302,37 @@ static int rearm_timer(struct follow_state *s) {
         return sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
 }
 
-static int on_journal_change(struct follow_state *s) {
+/* found: this look at the journal had new entries, which opens (or extends) the window. */
+static int schedule_recheck(struct follow_state *s, bool found) {
+        uint64_t now;
         int r;
 
-        (void) sd_journal_process(s->f->journal);
+        r = sd_event_now(sd_event_source_get_event(s->recheck), CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        if (found)
+                s->recheck_until = now + RECHECK_WINDOW_USEC;
+        if (now >= s->recheck_until)
+                return sd_event_source_set_enabled(s->recheck, SD_EVENT_OFF);
+        r = sd_event_source_set_time(s->recheck, now + RECHECK_INTERVAL_USEC);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s->recheck, SD_EVENT_ONESHOT);
+}
+
+/* process: read the inotify events first (a wake-up by inotify or the timeout). A re-check
+ * skips that: sd_journal_next() reads the entry count from each file's mmapped header, so it
+ * sees what journald appended to a file we already have open without any notification.
+ * Only a new file (rotation, a new user journal) needs sd_journal_process(), and its creation
+ * is an inotify event journald does not delay, which wakes on_journal_io. */
+static int on_journal_change(struct follow_state *s, bool process) {
+        int r;
+
+        if (process)
+                (void) sd_journal_process(s->f->journal);
         r = drain(s->f, false);
+        if (r >= 0)
+                r = schedule_recheck(s, r > 0);
         if (r >= 0)
                 r = rearm_timer(s);
         if (r < 0) {
@@ -303,13 +349,19 @@ static int on_journal_io(sd_event_source *source, int fd, uint32_t revents, void
         (void) source;
         (void) fd;
         (void) revents;
-        return on_journal_change(userdata);
+        return on_journal_change(userdata, true);
 }
 
 static int on_journal_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         (void) source;
         (void) usec;
-        return on_journal_change(userdata);
+        return on_journal_change(userdata, true);
+}
+
+static int on_recheck(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void) source;
+        (void) usec;
+        return on_journal_change(userdata, false);
 }
 
 /* systemd-shutdown (PID 1 at the very end of a shutdown) sends SIGTERM to every process that is
@@ -391,6 +443,11 @@ static int follow(struct forwarder *f) {
                 r = sd_event_add_time(event, &s.timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
                                       on_journal_timer, &s);
         if (r >= 0)
+                r = sd_event_add_time(event, &s.recheck, CLOCK_MONOTONIC, UINT64_MAX,
+                                      RECHECK_ACCURACY_USEC, on_recheck, &s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s.recheck, SD_EVENT_OFF);
+        if (r >= 0)
                 r = rearm_timer(&s);
         if (r < 0) {
                 log_error_errno(r, "Cannot set up the event loop: %m");
@@ -398,13 +455,14 @@ static int follow(struct forwarder *f) {
         }
 
         /* Entries may have arrived between the first drain and the watch being set up. */
-        r = on_journal_change(&s);
+        r = on_journal_change(&s, true);
         if (r >= 0 && s.result >= 0)
                 r = sd_event_loop(event);
         if (s.result < 0)
                 r = s.result;
 finish:
         sd_event_source_disable_unref(io);
+        sd_event_source_disable_unref(s.recheck);
         sd_event_source_disable_unref(s.timer);
         sd_event_unref(event);
         return r;
@@ -420,7 +478,9 @@ int forwarder_run(struct forwarder *f, bool have_current) {
                         return log_error_errno(r, "Cannot watch the journal for changes: %m");
         }
         r = drain(f, have_current);
-        if (r < 0 || !f->follow || f->until_reached)
+        if (r < 0)
                 return r;
+        if (!f->follow || f->until_reached)
+                return 0;
         return follow(f);
 }
