@@ -153,6 +153,8 @@ follow_record_latency() {
                 rec b "latency/$who" p50_ms "$r" "$4"
                 rec b "latency/$who" p99_ms "$r" "$6"
                 rec b "latency/$who" max_ms "$r" "$8"
+                rec b "latency/$who" percentiles_ms "$r" \
+                        "$("$PYTHON" bench/stamps.py --percentiles "$(follow_file "$who")" "$tag" "$BENCH_PROBES")"
         done
         # Probe by probe: which pipe had the line first.
         stats=$("$PYTHON" bench/stamps.py --pair "$(follow_file ours)" "$(follow_file journalctl)" "$tag")

@@ -1,7 +1,8 @@
 #!/bin/bash
 # make bench: journalagent against journalctl and the physical floor, side by side, on this
-# machine, now. Prints a table and writes it to bench/results.md (see README.md, "Benchmarks"), the
-# raw samples to bench/results.jsonl (`bench/report.py bench/results.jsonl OUT.md` re-renders).
+# machine, now. Prints a table and writes it to bench/results.md (see README.md, "Benchmarks"), a
+# chart to bench/results.png, the raw samples to bench/results.jsonl (`bench/report.py
+# bench/results.jsonl OUT.md` and `bench/chart.py bench/results.jsonl OUT.png` re-render).
 #
 #   sudo make bench                    (builds, then runs this from the repo root)
 #
@@ -46,6 +47,8 @@ bench_prerequisites() {
         check_prerequisites
         need_cmd valgrind valgrind
         [[ -x $PYTHON ]] || die "$PYTHON not found: install python3 (Debian: apt-get install python3)"
+        "$PYTHON" -c "import matplotlib" 2>/dev/null ||
+                die "matplotlib not found for $PYTHON (bench/chart.py draws bench/results.png): install it (Debian: apt-get install python3-matplotlib)"
         local f
         for f in floor loggen pipe-stamp fetch-load; do
                 [[ -x $BENCH_BIN/$f ]] || die "$BENCH_BIN/$f is missing: run 'make bench'"
@@ -125,7 +128,8 @@ main() {
         rec_text meta load "$BENCH_LOAD_START / $(bench_load)"
         cp "$BENCH_RESULTS" bench/results.jsonl
         "$PYTHON" bench/report.py bench/results.jsonl bench/results.md
-        log "wrote bench/results.md (raw samples: bench/results.jsonl); done in $((($(now_ms) - t0) / 1000)) s"
+        "$PYTHON" bench/chart.py bench/results.jsonl bench/results.png
+        log "wrote bench/results.md and bench/results.png (raw samples: bench/results.jsonl); done in $((($(now_ms) - t0) / 1000)) s"
 }
 
 main "$@"

@@ -3,12 +3,14 @@
 
     stamps.py FILE TAG EXPECTED
     stamps.py --pair FILE-A FILE-B TAG
+    stamps.py --percentiles FILE TAG EXPECTED
 
 Prints "n N p50_ms P p99_ms P max_ms M span_s S last_ns T": N probes of TAG arrived (of
 EXPECTED); latency = arrival on the host pipe - send time in the probe; span = last arrival -
 first send (the throughput of a burst is EXPECTED / span); T = the last arrival (CLOCK_REALTIME). Probes are counted once (the first arrival: a
 forwarder restart may repeat some).
 """
+import json
 import statistics
 import sys
 
@@ -39,9 +41,28 @@ def pair(path_a, path_b, tag):
           f"later {sum(x > 100 for x in d)} earlier {sum(x < -100 for x in d)}")
 
 
+def latencies(path, tag):
+    """Sorted latencies in ms of the probes of tag that arrived."""
+    return sorted((recv - sent) / 1e6 for sent, recv in arrivals(path, tag).values())
+
+
+def percentiles(path, tag, expected):
+    """A JSON list of the latency percentiles 0, 1, ..., 100 in ms (nearest rank over all
+    EXPECTED probes; null where the probe never arrived), for bench/chart.py."""
+    lat = latencies(path, tag)
+    out = []
+    for q in range(101):
+        k = max(1, -(-q * expected // 100)) - 1
+        out.append(round(lat[k], 3) if k < len(lat) else None)
+    print(json.dumps(out))
+
+
 def main():
     if sys.argv[1] == "--pair":
         pair(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
+    if sys.argv[1] == "--percentiles":
+        percentiles(sys.argv[2], sys.argv[3], int(sys.argv[4]))
         return
     path, tag, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
     first = arrivals(path, tag)
