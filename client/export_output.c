@@ -4,7 +4,7 @@
 #include <endian.h>
 #include <string.h>
 
-#include "journal_field.h"
+#include "journal_entry.h"
 #include "json_output.h"
 
 static int append_header(sd_journal *j, const char *cursor, struct buffer *out) {
@@ -12,10 +12,7 @@ static int append_header(sd_journal *j, const char *cursor, struct buffer *out) 
         sd_id128_t boot_id;
         int r;
 
-        r = sd_journal_get_realtime_usec(j, &realtime);
-        if (r < 0)
-                return r;
-        r = sd_journal_get_monotonic_usec(j, &monotonic, &boot_id);
+        r = journal_entry_header(j, &realtime, &monotonic, &boot_id);
         if (r < 0)
                 return r;
         if (buffer_append_str(out, "__CURSOR=") < 0 || buffer_append_str(out, cursor) < 0 ||

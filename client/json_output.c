@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "journal_field.h"
+#include "journal_entry.h"
 
 void json_scratch_free(struct json_scratch *s) {
         buffer_free(&s->data);
@@ -509,10 +509,7 @@ int json_append_entry(sd_journal *j, const char *cursor, struct buffer *out,
         sd_id128_t boot_id;
         int r;
 
-        r = sd_journal_get_realtime_usec(j, &realtime);
-        if (r < 0)
-                return r;
-        r = sd_journal_get_monotonic_usec(j, &monotonic, &boot_id);
+        r = journal_entry_header(j, &realtime, &monotonic, &boot_id);
         if (r < 0)
                 return r;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "journal_field.h"
+#include "journal_entry.h"
 #include "json_output.h"
 
 /* journalctl prints hostname, identifier and PID only when shorter than this and printable. */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "journal_field.h"
+#include "journal_entry.h"
 #include "output_format.h"
 #include "text_output.h"
 #include "unit-test.h"

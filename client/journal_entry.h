@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The "NAME=value" records of a journal entry: which names are valid and which are wanted. */
+/* Reading a journal entry: its header, and which of its "NAME=value" fields are valid and
+ * wanted. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+
+#include <systemd/sd-journal.h>
 
 /* systemd's journal_field_valid() with protected (underscore) names allowed: 1–64 characters of
  * A–Z, 0–9 and '_', not starting with a digit. journalctl stops with "Invalid field." on others. */
@@ -25,4 +29,14 @@ static inline bool journal_field_wanted(char **fields, const char *name, size_t 
                 if (strlen(*f) == n && memcmp(*f, name, n) == 0)
                         return true;
         return false;
+}
+
+/* The entry header's timestamps and boot ID, which the json and export modes print first. */
+static inline int journal_entry_header(sd_journal *j, uint64_t *realtime, uint64_t *monotonic,
+                                       sd_id128_t *boot_id) {
+        int r = sd_journal_get_realtime_usec(j, realtime);
+
+        if (r < 0)
+                return r;
+        return sd_journal_get_monotonic_usec(j, monotonic, boot_id);
 }
