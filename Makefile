@@ -36,7 +36,7 @@ LOG_SRC    := common/log.c
 SHIM_SRC   := preload/interceptor.c preload/saved_fds.c preload/deposit.c
 BROKER_SRC := broker/main.c broker/store.c broker/server.c
 CLIENT_SRC := client/main.c client/filters.c client/pid1_start.c client/broker_client.c client/json_output.c client/cursor_file.c \
-	client/output_format.c client/text_output.c client/export_output.c \
+	client/output_format.c client/text_output.c client/text_format.c client/export_output.c \
 	client/output_writer.c client/forwarder.c client/options.c
 ATTACH_SRC := client/attach.c client/broker_client.c
 BOOT_SRC   := bootstrap/main.c
@@ -112,7 +112,7 @@ test_src_test-protocol     := common/protocol.c
 test_src_test-fdpass       := common/protocol.c common/fdpass.c
 test_src_test-cursor-file  := client/cursor_file.c
 test_src_test-json-output  := client/json_output.c
-test_src_test-text-output  := client/text_output.c client/output_format.c client/export_output.c \
+test_src_test-text-output  := client/text_output.c client/text_format.c client/output_format.c client/export_output.c \
 	client/json_output.c
 test_src_test-saved-fds    := preload/saved_fds.c
 test_wrap_test-fdpass      := -Wl,--wrap=sendmsg
