@@ -67,16 +67,8 @@ bench_ct_boot() {
 
 # As ct_find_pid1, but nspawn exiting ends the wait (with CT_PID1 empty) instead of the run.
 bench_find_pid1() {
-        local child my_ns
         pid_alive "$CT_NSPAWN_PID" || return 0
-        my_ns=$(readlink /proc/self/ns/pid)
-        for child in $(pgrep -P "$CT_NSPAWN_PID" || true); do
-                [[ $(readlink "/proc/$child/ns/pid" 2>/dev/null) != "$my_ns" ]] || continue
-                [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]] || return 1
-                CT_PID1=$child
-                return 0
-        done
-        return 1
+        nspawn_systemd_child
 }
 
 # bench_ct_boot_retry READER COMMAND [NSPAWN-ARGS...]: bench_ct_boot, up to three attempts.

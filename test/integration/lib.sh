@@ -14,11 +14,12 @@ JA_WORKDIR=${JA_WORKDIR:-/var/tmp}
 # Seconds a single command inside the container may take before it counts as hung.
 JA_IN_CT_TIMEOUT=${JA_IN_CT_TIMEOUT:-60}
 
-# ---- logging and bookkeeping -----------------------------------------------------------------
+# log, now_ms, check, wait_until, pid_alive, need_cmd, remove_tree, nspawn_systemd_child: shared
+# with test/e2e/lib.sh.
+# shellcheck source=test/common.sh
+. test/common.sh
 
-log() {
-        printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2
-}
+# ---- logging and bookkeeping -----------------------------------------------------------------
 
 # A broken environment fails the whole run loudly (never a skip: a skipped test proves nothing).
 # Once results are being recorded it also counts as a failure in the summary.
@@ -28,12 +29,6 @@ die() {
                 printf 'FAIL setup: %s\n' "$*" >>"$JA_RESULTS"
         fi
         exit 2
-}
-
-now_ms() {
-        local ns
-        ns=$(date +%s%N)
-        echo $((ns / 1000000))
 }
 
 # Results go to a file, not to shell variables: cases run in subshells (see run_case) so that an
@@ -52,13 +47,6 @@ pass() {
 fail() {
         printf 'FAIL %s: %s\n' "$1" "$2" >>"$JA_RESULTS"
         log "FAIL $1: $2"
-}
-
-# check NAME DESCRIPTION-OF-FAILURE CMD...: pass if CMD succeeds, else fail with the message.
-check() {
-        local name=$1 msg=$2
-        shift 2
-        if "$@"; then pass "$name"; else fail "$name" "$msg"; fi
 }
 
 count_results() {
@@ -119,11 +107,6 @@ case_error() {
 
 # ---- prerequisites ------------------------------------------------------------------------
 
-need_cmd() {
-        local cmd=$1 pkg=$2
-        command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found: install it (Debian: apt-get install $pkg)"
-}
-
 check_prerequisites() {
         ((EUID == 0)) || die "must run as root (systemd-nspawn, nsenter): sudo make check-integration"
         need_cmd systemd-nspawn systemd-container
@@ -143,17 +126,6 @@ check_prerequisites() {
 }
 
 # ---- rootfs cache --------------------------------------------------------------------------
-
-# Unmount anything left mounted under DIR (debootstrap mounts /proc and /sys inside its target and
-# an interrupted run leaves them), then remove DIR without ever crossing into another file system.
-remove_tree() {
-        local dir=$1 m
-        [[ -n $dir && $dir != / && -e $dir ]] || return 0
-        while read -r m; do
-                umount -l "$m" 2>/dev/null || true
-        done < <(findmnt -rn -o TARGET | awk -v d="$dir" 'index($0, d "/") == 1' | sort -r)
-        rm -rf --one-file-system -- "$dir"
-}
 
 # ensure_rootfs SUITE: print the path of a cached minimal Debian SUITE with systemd. Built once,
 # into a temporary directory next to the cache entry and renamed into place, so an interrupted
@@ -231,12 +203,6 @@ ct_prepare() {
         # /etc/machine-id, as in many images, passes the suite too: systemd makes a transient one.)
 }
 
-pid_alive() {
-        local state
-        state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-        [[ -n $state && $state != Z ]]
-}
-
 # ct_boot COMMAND [NSPAWN-ARGS...]: boot the prepared copy with COMMAND as the container's PID 1.
 #
 # nspawn --console=pipe hands its own fds 1 and 2 to the payload unchanged (same open file
@@ -277,20 +243,11 @@ ct_have_readers() {
         [[ -s $CT_DIR/outcat.pid && -s $CT_DIR/errcat.pid ]]
 }
 
-# The container's PID 1 is the child of nspawn that lives in another PID namespace (the cats are
-# children of nspawn too). It first runs the entrypoint (e.g. systemd-bootstrap), which must exec
-# systemd: wait until its comm is "systemd".
+# Has the container's PID 1 become systemd yet (nspawn_systemd_child)? nspawn exiting before that
+# fails the boot.
 ct_find_pid1() {
-        local child my_ns
         pid_alive "$CT_NSPAWN_PID" || ct_boot_failed "systemd-nspawn exited"
-        my_ns=$(readlink /proc/self/ns/pid)
-        for child in $(pgrep -P "$CT_NSPAWN_PID" || true); do
-                [[ $(readlink "/proc/$child/ns/pid" 2>/dev/null) != "$my_ns" ]] || continue
-                [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]] || return 1
-                CT_PID1=$child
-                return 0
-        done
-        return 1
+        nspawn_systemd_child
 }
 
 ct_boot_failed() {
@@ -410,26 +367,6 @@ ja_cleanup() {
                 remove_tree "$JA_RUN_DIR"
         fi
         exit "$rc"
-}
-
-# ---- waiting -------------------------------------------------------------------------------
-
-# wait_until TIMEOUT_S DESCRIPTION CMD...: poll CMD until it succeeds; after TIMEOUT_S seconds say
-# what was being waited for and return 1.
-wait_until() {
-        local timeout=$1 desc=$2 deadline
-        shift 2
-        deadline=$(($(now_ms) + timeout * 1000))
-        while :; do
-                if "$@"; then
-                        return 0
-                fi
-                if (($(now_ms) >= deadline)); then
-                        log "timed out after ${timeout}s waiting for $desc"
-                        return 1
-                fi
-                sleep "${JA_POLL_INTERVAL:-0.2}"
-        done
 }
 
 # ---- what reached stdout ---------------------------------------------------------------------
