@@ -107,8 +107,10 @@ case_error() {
 
 # ---- prerequisites ------------------------------------------------------------------------
 
-check_prerequisites() {
-        ((EUID == 0)) || die "must run as root (systemd-nspawn, nsenter): sudo make check-integration"
+# need_nspawn_tools: what this file's functions run on the host: a rootfs (debootstrap), nspawn
+# boots and their PID 1 (pgrep), commands inside (nsenter, timeout), JSON (jq), the cache lock and
+# the cleanup (flock, findmnt).
+need_nspawn_tools() {
         need_cmd systemd-nspawn systemd-container
         need_cmd debootstrap debootstrap
         need_cmd jq jq
@@ -117,6 +119,11 @@ check_prerequisites() {
         need_cmd findmnt util-linux
         need_cmd pgrep procps
         need_cmd timeout coreutils
+}
+
+check_prerequisites() {
+        ((EUID == 0)) || die "must run as root (systemd-nspawn, nsenter): sudo make check-integration"
+        need_nspawn_tools
         need_cmd make make
         local f
         for f in build/journalagent build/journalagent-broker build/systemd-bootstrap \
@@ -185,14 +192,20 @@ stage_install() {
         install -D -m 0755 build/test/ja-peer "$JA_STAGE/usr/local/bin/ja-peer"
 }
 
-# ct_prepare NAME ROOTFS: fresh copy of ROOTFS with the staged install on top.
-ct_prepare() {
-        local name=$1 rootfs=$2
-        CT_NAME=$name
-        CT_DIR=$JA_RUN_DIR/$name
+# ct_set_paths NAME: the CT_* paths of a new container NAME (above), all in its scratch directory
+# $JA_RUN_DIR/NAME (not created here).
+ct_set_paths() {
+        CT_NAME=$1
+        CT_DIR=$JA_RUN_DIR/$1
         CT_ROOT=$CT_DIR/root
         CT_OUT=$CT_DIR/stdout
         CT_ERR=$CT_DIR/stderr
+}
+
+# ct_prepare NAME ROOTFS: fresh copy of ROOTFS with the staged install on top.
+ct_prepare() {
+        local name=$1 rootfs=$2
+        ct_set_paths "$name"
         mkdir -p "$CT_DIR"
         CT_DIRS+=("$CT_DIR")
         log "preparing $name: copy of $rootfs with the staged install"
@@ -326,6 +339,26 @@ ct_gone() {
         ! pid_alive "$CT_NSPAWN_PID"
 }
 
+# boot NAME [NSPAWN-ARGS...]: fresh copy of $ROOTFS (ensure_rootfs), installed, booted with
+# $ENTRYPOINT as PID 1, and running. ROOTFS and ENTRYPOINT: set by test/integration/run.sh and
+# run-forwarder.sh, whose boots these are.
+boot() {
+        local name=$1
+        shift
+        ct_prepare "$name" "$ROOTFS"
+        ct_boot "$ENTRYPOINT" "$@"
+        ct_wait_running 90
+}
+
+# check_poweroff NAME: after the orderly poweroff nspawn exits 0 (the shim is also loaded into
+# systemd-shutdown, which runs as PID 1, and must not get in its way).
+check_poweroff() {
+        local name=$1
+        ct_stop
+        check "$name/clean-poweroff" "systemd-nspawn exit status '$CT_EXIT_STATUS' after SIGTERM" \
+                test "$CT_EXIT_STATUS" = 0
+}
+
 ct_readers_done() {
         ! pid_alive "${CT_OUTCAT_PID:-0}" && ! pid_alive "${CT_ERRCAT_PID:-0}"
 }
@@ -350,19 +383,45 @@ ct_dump_debug() {
 # EXIT trap: stop whatever is still running, remove the scratch directories (unless JA_KEEP=1),
 # print the summary. The exit status is non-zero if anything failed or the run was cut short.
 ja_cleanup() {
-        local rc=$? d
-        set +e
-        # A closed stdout/stderr (e.g. `| head`) must not kill us halfway through the cleanup.
-        trap '' PIPE
-        if ((rc != 0)) && ! grep -q '^FAIL setup: ' "$JA_RESULTS"; then
-                printf 'FAIL run: ended early with status %s\n' "$rc" >>"$JA_RESULTS"
-        fi
+        local rc=$?
+        ja_cleanup_begin "$rc"
         ct_stop
+        ja_cleanup_end "$rc" journalagent-it
+}
+
+# ja_trap_exit CLEANUP: CLEANUP (ja_cleanup or a suite's own) is the EXIT trap, and whatever ends
+# the run goes through it: SIGINT, SIGTERM, and a reader of our output going away (`| head`),
+# whose SIGPIPE would otherwise kill the script without cleanup, leaving the container running.
+ja_trap_exit() {
+        # shellcheck disable=SC2064 # CLEANUP is the name of the function, expanded now on purpose
+        trap "$1" EXIT
+        trap 'log "interrupted (SIGINT), cleaning up"; exit 130' INT
+        trap 'log "interrupted (SIGTERM), cleaning up"; exit 143' TERM
+        trap 'exit 141' PIPE
+}
+
+# ja_cleanup_begin STATUS: the start of every suite's EXIT trap, STATUS being the exit status it
+# was entered with. The cleanup goes on whatever fails in it, a closed stdout/stderr (`| head`)
+# must not kill it halfway, and a run cut short counts as a failure (unless a FATAL already did).
+ja_cleanup_begin() {
+        set +e
+        trap '' PIPE
+        if (($1 != 0)) && ! grep -q '^FAIL setup: ' "$JA_RESULTS"; then
+                printf 'FAIL run: ended early with status %s\n' "$1" >>"$JA_RESULTS"
+        fi
+}
+
+# ja_cleanup_end STATUS PREFIX: the end of every suite's EXIT trap, once its containers are
+# stopped: the summary, then the scratch space removed (unless JA_KEEP=1; only a run directory of
+# the suite's own PREFIX, e.g. journalagent-it, made by its results_init), then exit with STATUS,
+# or 1 if a check failed.
+ja_cleanup_end() {
+        local rc=$1 prefix=$2 d
         [[ ${JA_KEEP:-0} != 1 ]] || log "JA_KEEP=1: leaving $JA_RUN_DIR"
         if ! print_summary && ((rc == 0)); then
                 rc=1
         fi
-        if [[ ${JA_KEEP:-0} != 1 && $JA_RUN_DIR == "$JA_WORKDIR"/journalagent-it.* ]]; then
+        if [[ ${JA_KEEP:-0} != 1 && $JA_RUN_DIR == "$JA_WORKDIR/$prefix".* ]]; then
                 for d in "${CT_DIRS[@]}"; do remove_tree "$d"; done
                 remove_tree "$JA_RUN_DIR"
         fi

@@ -496,29 +496,11 @@ lost_warning_on_stdout() {
 
 # ==== the run =====================================================================================
 
-boot() {
-        local name=$1
-        shift
-        ct_prepare "$name" "$ROOTFS"
-        ct_boot "$ENTRYPOINT" "$@"
-        ct_wait_running 90
-}
-
-check_poweroff() {
-        local name=$1
-        ct_stop
-        check "$name/clean-poweroff" "systemd-nspawn exit status '$CT_EXIT_STATUS' after SIGTERM" \
-                test "$CT_EXIT_STATUS" = 0
-}
-
 main() {
         check_prerequisites
         [[ -x build/journalagent-attach ]] || die "build/journalagent-attach is missing: run 'make all' first"
         ja_results_init
-        trap ja_cleanup EXIT
-        trap 'log "interrupted (SIGINT), cleaning up"; exit 130' INT
-        trap 'log "interrupted (SIGTERM), cleaning up"; exit 143' TERM
-        trap 'exit 141' PIPE
+        ja_trap_exit ja_cleanup
         local t_start
         t_start=$(now_ms)
         ROOTFS=$(ensure_rootfs bookworm)

@@ -677,25 +677,13 @@ healthy_or_reboot() {
 }
 
 rel_cleanup() {
-        local rc=$? d
-        set +e
-        trap '' PIPE
-        if ((rc != 0)) && ! grep -q '^FAIL setup: ' "$JA_RESULTS"; then
-                printf 'FAIL run: ended early with status %s\n' "$rc" >>"$JA_RESULTS"
-        fi
+        local rc=$?
+        ja_cleanup_begin "$rc"
         [[ -n ${CT_OUTCAT_PID:-} ]] && kill -CONT "$CT_OUTCAT_PID" 2>/dev/null
         rel_ct_stop
         rel_docker_remove_all
         rel_report
-        [[ ${JA_KEEP:-0} != 1 ]] || log "JA_KEEP=1: leaving $JA_RUN_DIR"
-        if ! print_summary && ((rc == 0)); then
-                rc=1
-        fi
-        if [[ ${JA_KEEP:-0} != 1 && $JA_RUN_DIR == "$JA_WORKDIR"/journalagent-it.* ]]; then
-                for d in "${CT_DIRS[@]}"; do remove_tree "$d"; done
-                remove_tree "$JA_RUN_DIR"
-        fi
-        exit "$rc"
+        ja_cleanup_end "$rc" journalagent-it
 }
 
 # The table on stdout and in test/reliability/results.md.
@@ -761,10 +749,7 @@ main() {
         REL_TABLE=$JA_RUN_DIR/table
         : >"$REL_TABLE"
         : >"$REL_TABLE.result"
-        trap rel_cleanup EXIT
-        trap 'log "interrupted (SIGINT), cleaning up"; exit 130' INT
-        trap 'log "interrupted (SIGTERM), cleaning up"; exit 143' TERM
-        trap 'exit 141' PIPE
+        ja_trap_exit rel_cleanup
         counting_selftest
         local runtime suite c cases
         for runtime in $REL_RUNTIMES; do

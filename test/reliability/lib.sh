@@ -22,14 +22,7 @@ REL_PIPE_BUF=4096
 
 rel_prerequisites() {
         ((EUID == 0)) || die "must run as root (systemd-nspawn, nsenter, cgroups): sudo test/reliability/faults.sh"
-        need_cmd systemd-nspawn systemd-container
-        need_cmd debootstrap debootstrap
-        need_cmd jq jq
-        need_cmd nsenter util-linux
-        need_cmd flock util-linux
-        need_cmd findmnt util-linux
-        need_cmd pgrep procps
-        need_cmd timeout coreutils
+        need_nspawn_tools
         need_cmd sha256sum coreutils
         need_cmd make make
         need_cmd cc build-essential
@@ -226,11 +219,10 @@ rel_docker_image() {
 # rel_boot_docker SUITE NAME: docker run -d of the project image, running.
 rel_boot_docker() {
         local suite=$1 name=$2 flags pid
+        ct_set_paths "$name"
+        # Docker's container: a name unique on the host, and no root file system of ours.
         CT_NAME=ja-rel-$name-$$
-        CT_DIR=$JA_RUN_DIR/$name
         CT_ROOT=
-        CT_OUT=$CT_DIR/stdout
-        CT_ERR=$CT_DIR/stderr
         mkdir -p "$CT_DIR/journal"
         CT_DIRS+=("$CT_DIR")
         printf '[Journal]\nRateLimitIntervalSec=0\n' >"$CT_DIR/50-ja-reliability.conf"
