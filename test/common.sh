@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Helpers that every shell harness of the project needs alike, whatever its results and containers:
-# logging, the ms clock, bounded waits, checks of processes and commands, removing a scratch tree,
+# logging, the ms clock, counting and summing up results, bounded waits, checks of processes and commands, removing a scratch tree,
 # finding an nspawn container's PID 1. Sourced (from the top of the source tree) by
 # test/integration/lib.sh, which the safety, reliability and bench harnesses build on, and by
 # test/e2e/lib.sh, which has results and containers of its own and cannot source that one (its
@@ -23,6 +23,28 @@ check() {
         local name=$1 msg=$2
         shift 2
         if "$@"; then pass "$name"; else fail "$name" "$msg"; fi
+}
+
+# count_results_in FILE KIND: how many results of KIND (PASS, FAIL, ...) the results file FILE
+# holds (one "KIND name..." line per result, written by the harness's pass and fail).
+count_results_in() {
+        local n
+        n=$(grep -c "^$2 " "$1" || true)
+        echo "${n:-0}"
+}
+
+# summarize_results FILE: the failures FILE holds, then "N passed, N failed" on stdout, meant as
+# the very last line of the run; fails if anything failed.
+summarize_results() {
+        local passed failed
+        passed=$(count_results_in "$1" PASS)
+        failed=$(count_results_in "$1" FAIL)
+        if ((failed > 0)); then
+                echo "failed:" >&2
+                sed -n 's/^FAIL /  /p' "$1" >&2
+        fi
+        echo "$passed passed, $failed failed"
+        ((failed == 0))
 }
 
 # wait_until TIMEOUT_S DESCRIPTION CMD...: poll CMD (every JA_POLL_INTERVAL seconds, default 0.2)

@@ -19,8 +19,8 @@ PODMAN=${PODMAN:-podman}
 IMAGE_REPO=journalagent-e2e
 BASE_REPO=ja-base
 
-# log, now_ms, check, wait_until, pid_alive, need_cmd, remove_tree, nspawn_systemd_child: shared
-# with test/integration/lib.sh.
+# log, now_ms, check, count_results_in, summarize_results, wait_until, pid_alive, need_cmd,
+# remove_tree, nspawn_systemd_child: shared with test/integration/lib.sh.
 # shellcheck source=test/common.sh
 . test/common.sh
 
@@ -52,10 +52,9 @@ fail() {
         log "FAIL $1: $2"
 }
 
+# count_results KIND: how many results of KIND (PASS, FAIL, NA) so far.
 count_results() {
-        local n
-        n=$(grep -c "^$1 " "$E2E_RESULTS" || true)
-        echo "${n:-0}"
+        count_results_in "$E2E_RESULTS" "$1"
 }
 
 # timing CELL WHAT MILLISECONDS

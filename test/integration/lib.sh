@@ -14,8 +14,8 @@ JA_WORKDIR=${JA_WORKDIR:-/var/tmp}
 # Seconds a single command inside the container may take before it counts as hung.
 JA_IN_CT_TIMEOUT=${JA_IN_CT_TIMEOUT:-60}
 
-# log, now_ms, check, wait_until, pid_alive, need_cmd, remove_tree, nspawn_systemd_child: shared
-# with test/e2e/lib.sh.
+# log, now_ms, check, count_results_in, summarize_results, wait_until, pid_alive, need_cmd,
+# remove_tree, nspawn_systemd_child: shared with test/e2e/lib.sh.
 # shellcheck source=test/common.sh
 . test/common.sh
 
@@ -49,24 +49,15 @@ fail() {
         log "FAIL $1: $2"
 }
 
+# count_results KIND: how many results of KIND (PASS, FAIL) so far.
 count_results() {
-        local kind=$1 n
-        n=$(grep -c "^$kind " "$JA_RESULTS" || true)
-        echo "${n:-0}"
+        count_results_in "$JA_RESULTS" "$1"
 }
 
 # The failures, then the very last line of the run: "N passed, N failed". Printed from the EXIT
 # trap, after the cleanup, so that it stays last whatever ended the run (also a FATAL or ^C).
 print_summary() {
-        local passed failed
-        passed=$(count_results PASS)
-        failed=$(count_results FAIL)
-        if ((failed > 0)); then
-                echo "failed:" >&2
-                sed -n 's/^FAIL /  /p' "$JA_RESULTS" >&2
-        fi
-        echo "$passed passed, $failed failed"
-        ((failed == 0))
+        summarize_results "$JA_RESULTS"
 }
 
 # run_case NAME FUNCTION [ARGS...]: run one test case in a subshell with errexit on. An unexpected
