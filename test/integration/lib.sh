@@ -225,21 +225,36 @@ ct_boot() {
                 echo "$!" >"$CT_DIR/outcat.pid"
                 exec 2> >(exec cat >"$CT_ERR")
                 echo "$!" >"$CT_DIR/errcat.pid"
-                # --kill-signal: SIGTERM to nspawn then sends SIGRTMIN+3 (orderly poweroff) to
-                # PID 1; without --boot nspawn would otherwise just kill the payload.
-                exec systemd-nspawn -D "$CT_ROOT" --machine="$CT_NAME" --console=pipe \
-                        --register=no --keep-unit --kill-signal=SIGRTMIN+3 "$@" "$cmd" </dev/null
+                ct_exec_nspawn "$cmd" "$@"
         ) &
         CT_NSPAWN_PID=$!
         log "booting $CT_NAME: nspawn pid $CT_NSPAWN_PID, $cmd ${*:-}"
+        ct_await_readers
+        wait_until 30 "PID 1 of $CT_NAME to be systemd" ct_find_pid1 ||
+                ct_boot_failed "PID 1 never became systemd"
+        log "container $CT_NAME: PID 1 is host pid $CT_PID1"
+}
+
+# ct_exec_nspawn COMMAND [NSPAWN-ARGS...]: become systemd-nspawn, booting the prepared copy with
+# COMMAND as PID 1. The end of the boot's subshell (ct_boot, bench_ct_boot), once its stdout and
+# stderr are the pipes.
+ct_exec_nspawn() {
+        local cmd=$1
+        shift
+        # --kill-signal: SIGTERM to nspawn then sends SIGRTMIN+3 (orderly poweroff) to PID 1;
+        # without --boot nspawn would otherwise just kill the payload.
+        exec systemd-nspawn -D "$CT_ROOT" --machine="$CT_NAME" --console=pipe \
+                --register=no --keep-unit --kill-signal=SIGRTMIN+3 "$@" "$cmd" </dev/null
+}
+
+# ct_await_readers: once nspawn runs ($CT_NSPAWN_PID), wait for the readers of its pipes and take
+# their PIDs (CT_OUTCAT_PID, CT_ERRCAT_PID). PID 1 is not known yet: CT_PID1 is emptied.
+ct_await_readers() {
         wait_until 10 "the stdout/stderr readers of $CT_NAME" ct_have_readers ||
                 ct_boot_failed "the pipe readers did not start"
         CT_OUTCAT_PID=$(<"$CT_DIR/outcat.pid")
         CT_ERRCAT_PID=$(<"$CT_DIR/errcat.pid")
         CT_PID1=
-        wait_until 30 "PID 1 of $CT_NAME to be systemd" ct_find_pid1 ||
-                ct_boot_failed "PID 1 never became systemd"
-        log "container $CT_NAME: PID 1 is host pid $CT_PID1"
 }
 
 ct_have_readers() {
