@@ -99,6 +99,7 @@ nspawn_systemd_child() {
         for child in $(pgrep -P "$CT_NSPAWN_PID" || true); do
                 [[ $(readlink "/proc/$child/ns/pid" 2>/dev/null) != "$my_ns" ]] || continue
                 [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]] || return 1
+                # shellcheck disable=SC2034 # read by the sourcing harness (in_ct, ct_stop)
                 CT_PID1=$child
                 return 0
         done
