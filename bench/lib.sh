@@ -46,16 +46,11 @@ bench_ct_boot() {
                 fi
                 # When nspawn starts, in µs (section d measures boots from here).
                 echo "${EPOCHREALTIME/./}" >"$CT_DIR/t0"
-                exec systemd-nspawn -D "$CT_ROOT" --machine="$CT_NAME" --console=pipe \
-                        --register=no --keep-unit --kill-signal=SIGRTMIN+3 "$@" "$cmd" </dev/null
+                ct_exec_nspawn "$cmd" "$@"
         ) &
         CT_NSPAWN_PID=$!
         log "booting $CT_NAME: nspawn pid $CT_NSPAWN_PID, $cmd ${*:-}"
-        wait_until 10 "the stdout/stderr readers of $CT_NAME" ct_have_readers ||
-                ct_boot_failed "the pipe readers did not start"
-        CT_OUTCAT_PID=$(<"$CT_DIR/outcat.pid")
-        CT_ERRCAT_PID=$(<"$CT_DIR/errcat.pid")
-        CT_PID1=
+        ct_await_readers
         JA_POLL_INTERVAL=0.05 wait_until 30 "PID 1 of $CT_NAME to be systemd" bench_find_pid1 ||
                 ct_boot_failed "PID 1 never became systemd"
         if [[ -z $CT_PID1 ]]; then
@@ -67,16 +62,8 @@ bench_ct_boot() {
 
 # As ct_find_pid1, but nspawn exiting ends the wait (with CT_PID1 empty) instead of the run.
 bench_find_pid1() {
-        local child my_ns
         pid_alive "$CT_NSPAWN_PID" || return 0
-        my_ns=$(readlink /proc/self/ns/pid)
-        for child in $(pgrep -P "$CT_NSPAWN_PID" || true); do
-                [[ $(readlink "/proc/$child/ns/pid" 2>/dev/null) != "$my_ns" ]] || continue
-                [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]] || return 1
-                CT_PID1=$child
-                return 0
-        done
-        return 1
+        nspawn_systemd_child
 }
 
 # bench_ct_boot_retry READER COMMAND [NSPAWN-ARGS...]: bench_ct_boot, up to three attempts.

@@ -19,21 +19,16 @@ PODMAN=${PODMAN:-podman}
 IMAGE_REPO=journalagent-e2e
 BASE_REPO=ja-base
 
-# ---- logging and bookkeeping -----------------------------------------------------------------
+# log, now_ms, check, count_results_in, summarize_results, wait_until, pid_alive, need_cmd,
+# remove_tree, nspawn_systemd_child: shared with test/integration/lib.sh.
+# shellcheck source=test/common.sh
+. test/common.sh
 
-log() {
-        printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2
-}
+# ---- logging and bookkeeping -----------------------------------------------------------------
 
 die() {
         log "FATAL: $*"
         exit 2
-}
-
-now_ms() {
-        local ns
-        ns=$(date +%s%N)
-        echo $((ns / 1000000))
 }
 
 # Results and timings go to files: cases run in subshells (run_case) and the counts must survive.
@@ -57,16 +52,9 @@ fail() {
         log "FAIL $1: $2"
 }
 
-check() {
-        local name=$1 msg=$2
-        shift 2
-        if "$@"; then pass "$name"; else fail "$name" "$msg"; fi
-}
-
+# count_results KIND: how many results of KIND (PASS, FAIL, NA) so far.
 count_results() {
-        local n
-        n=$(grep -c "^$1 " "$E2E_RESULTS" || true)
-        echo "${n:-0}"
+        count_results_in "$E2E_RESULTS" "$1"
 }
 
 # timing CELL WHAT MILLISECONDS
@@ -95,23 +83,6 @@ run_case() {
         return 0
 }
 
-# wait_until TIMEOUT_S DESCRIPTION CMD...: poll CMD until it succeeds, or say what timed out.
-wait_until() {
-        local timeout=$1 desc=$2 deadline
-        shift 2
-        deadline=$(($(now_ms) + timeout * 1000))
-        while :; do
-                if "$@"; then
-                        return 0
-                fi
-                if (($(now_ms) >= deadline)); then
-                        log "timed out after ${timeout}s waiting for $desc"
-                        return 1
-                fi
-                sleep "${E2E_POLL_INTERVAL:-0.2}"
-        done
-}
-
 # wait_until_ms DEADLINE_MS DESCRIPTION CMD...: like wait_until, with an absolute deadline (now_ms
 # clock); CMD is tried at least once even if the deadline has passed.
 wait_until_ms() {
@@ -125,21 +96,11 @@ wait_until_ms() {
                         log "deadline passed waiting for $desc"
                         return 1
                 fi
-                sleep "${E2E_POLL_INTERVAL:-0.2}"
+                sleep "${JA_POLL_INTERVAL:-0.2}"
         done
 }
 
-pid_alive() {
-        local state
-        state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-        [[ -n $state && $state != Z ]]
-}
-
 # ---- prerequisites ----------------------------------------------------------------------------
-
-need_cmd() {
-        command -v "$1" >/dev/null 2>&1 || die "'$1' not found: install it (Debian: apt-get install $2)"
-}
 
 check_common_prerequisites() {
         ((EUID == 0)) || die "must run as root (container engines, debootstrap): sudo make check-e2e"
@@ -194,17 +155,6 @@ host_cgroup_layout() {
 }
 
 # ---- base images: debootstrap, cached, imported ------------------------------------------------
-
-# remove_tree DIR: unmount what an interrupted debootstrap left mounted inside, then remove DIR
-# without crossing into another file system.
-remove_tree() {
-        local dir=$1 m
-        [[ -n $dir && $dir != / && -e $dir ]] || return 0
-        while read -r m; do
-                umount -l "$m" 2>/dev/null || true
-        done < <(findmnt -rn -o TARGET | awk -v d="$dir" 'index($0, d "/") == 1' | sort -r)
-        rm -rf --one-file-system -- "$dir"
-}
 
 # ensure_rootfs SUITE: print the path of the cached minimal Debian SUITE with systemd, building it
 # once. Same cache entry, layout and lock as test/integration/lib.sh, so both suites share it.
@@ -635,19 +585,10 @@ nspawn_have_readers() {
         pid_alive "$CT_NSPAWN_PID" && [[ -s $CT_DIR/outcat.pid && -s $CT_DIR/errcat.pid ]]
 }
 
-# PID 1 is the child of nspawn in another PID namespace; it runs systemd-bootstrap first, which
-# must exec systemd.
+# Has PID 1 become systemd yet (nspawn_systemd_child)? A dead nspawn just fails the wait.
 nspawn_find_pid1() {
-        local child my_ns
         pid_alive "$CT_NSPAWN_PID" || return 1
-        my_ns=$(readlink /proc/self/ns/pid)
-        for child in $(pgrep -P "$CT_NSPAWN_PID" || true); do
-                [[ $(readlink "/proc/$child/ns/pid" 2>/dev/null) != "$my_ns" ]] || continue
-                [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]] || return 1
-                CT_PID1=$child
-                return 0
-        done
-        return 1
+        nspawn_systemd_child
 }
 
 nspawn_stop() {

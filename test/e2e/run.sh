@@ -818,7 +818,7 @@ matrix_entry() {
 }
 
 summary() {
-        local passed failed engine suite col line
+        local engine suite col line
         log "timings:"
         awk -F'\t' '{ printf "  %-16s %-56s %8.1f s\n", $1, $2, $3 / 1000 }' "$E2E_TIMINGS" >&2
         log "matrix (passed/failed checks per cell):"
@@ -846,14 +846,7 @@ summary() {
                 echo "not applicable:" >&2
                 sed -n 's/^NA /  /p' "$E2E_RESULTS" >&2
         fi
-        passed=$(count_results PASS)
-        failed=$(count_results FAIL)
-        if ((failed > 0)); then
-                echo "failed:" >&2
-                sed -n 's/^FAIL /  /p' "$E2E_RESULTS" >&2
-        fi
-        echo "$passed passed, $failed failed"
-        ((failed == 0))
+        summarize_results "$E2E_RESULTS"
 }
 
 main() {

@@ -14,11 +14,12 @@ JA_WORKDIR=${JA_WORKDIR:-/var/tmp}
 # Seconds a single command inside the container may take before it counts as hung.
 JA_IN_CT_TIMEOUT=${JA_IN_CT_TIMEOUT:-60}
 
-# ---- logging and bookkeeping -----------------------------------------------------------------
+# log, now_ms, check, count_results_in, summarize_results, wait_until, pid_alive, need_cmd,
+# remove_tree, nspawn_systemd_child: shared with test/e2e/lib.sh.
+# shellcheck source=test/common.sh
+. test/common.sh
 
-log() {
-        printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2
-}
+# ---- logging and bookkeeping -----------------------------------------------------------------
 
 # A broken environment fails the whole run loudly (never a skip: a skipped test proves nothing).
 # Once results are being recorded it also counts as a failure in the summary.
@@ -28,12 +29,6 @@ die() {
                 printf 'FAIL setup: %s\n' "$*" >>"$JA_RESULTS"
         fi
         exit 2
-}
-
-now_ms() {
-        local ns
-        ns=$(date +%s%N)
-        echo $((ns / 1000000))
 }
 
 # Results go to a file, not to shell variables: cases run in subshells (see run_case) so that an
@@ -54,31 +49,15 @@ fail() {
         log "FAIL $1: $2"
 }
 
-# check NAME DESCRIPTION-OF-FAILURE CMD...: pass if CMD succeeds, else fail with the message.
-check() {
-        local name=$1 msg=$2
-        shift 2
-        if "$@"; then pass "$name"; else fail "$name" "$msg"; fi
-}
-
+# count_results KIND: how many results of KIND (PASS, FAIL) so far.
 count_results() {
-        local kind=$1 n
-        n=$(grep -c "^$kind " "$JA_RESULTS" || true)
-        echo "${n:-0}"
+        count_results_in "$JA_RESULTS" "$1"
 }
 
 # The failures, then the very last line of the run: "N passed, N failed". Printed from the EXIT
 # trap, after the cleanup, so that it stays last whatever ended the run (also a FATAL or ^C).
 print_summary() {
-        local passed failed
-        passed=$(count_results PASS)
-        failed=$(count_results FAIL)
-        if ((failed > 0)); then
-                echo "failed:" >&2
-                sed -n 's/^FAIL /  /p' "$JA_RESULTS" >&2
-        fi
-        echo "$passed passed, $failed failed"
-        ((failed == 0))
+        summarize_results "$JA_RESULTS"
 }
 
 # run_case NAME FUNCTION [ARGS...]: run one test case in a subshell with errexit on. An unexpected
@@ -119,13 +98,10 @@ case_error() {
 
 # ---- prerequisites ------------------------------------------------------------------------
 
-need_cmd() {
-        local cmd=$1 pkg=$2
-        command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found: install it (Debian: apt-get install $pkg)"
-}
-
-check_prerequisites() {
-        ((EUID == 0)) || die "must run as root (systemd-nspawn, nsenter): sudo make check-integration"
+# need_nspawn_tools: what this file's functions run on the host: a rootfs (debootstrap), nspawn
+# boots and their PID 1 (pgrep), commands inside (nsenter, timeout), JSON (jq), the cache lock and
+# the cleanup (flock, findmnt).
+need_nspawn_tools() {
         need_cmd systemd-nspawn systemd-container
         need_cmd debootstrap debootstrap
         need_cmd jq jq
@@ -134,6 +110,11 @@ check_prerequisites() {
         need_cmd findmnt util-linux
         need_cmd pgrep procps
         need_cmd timeout coreutils
+}
+
+check_prerequisites() {
+        ((EUID == 0)) || die "must run as root (systemd-nspawn, nsenter): sudo make check-integration"
+        need_nspawn_tools
         need_cmd make make
         local f
         for f in build/journalagent build/journalagent-broker build/systemd-bootstrap \
@@ -143,17 +124,6 @@ check_prerequisites() {
 }
 
 # ---- rootfs cache --------------------------------------------------------------------------
-
-# Unmount anything left mounted under DIR (debootstrap mounts /proc and /sys inside its target and
-# an interrupted run leaves them), then remove DIR without ever crossing into another file system.
-remove_tree() {
-        local dir=$1 m
-        [[ -n $dir && $dir != / && -e $dir ]] || return 0
-        while read -r m; do
-                umount -l "$m" 2>/dev/null || true
-        done < <(findmnt -rn -o TARGET | awk -v d="$dir" 'index($0, d "/") == 1' | sort -r)
-        rm -rf --one-file-system -- "$dir"
-}
 
 # ensure_rootfs SUITE: print the path of a cached minimal Debian SUITE with systemd. Built once,
 # into a temporary directory next to the cache entry and renamed into place, so an interrupted
@@ -213,14 +183,20 @@ stage_install() {
         install -D -m 0755 build/test/ja-peer "$JA_STAGE/usr/local/bin/ja-peer"
 }
 
-# ct_prepare NAME ROOTFS: fresh copy of ROOTFS with the staged install on top.
-ct_prepare() {
-        local name=$1 rootfs=$2
-        CT_NAME=$name
-        CT_DIR=$JA_RUN_DIR/$name
+# ct_set_paths NAME: the CT_* paths of a new container NAME (above), all in its scratch directory
+# $JA_RUN_DIR/NAME (not created here).
+ct_set_paths() {
+        CT_NAME=$1
+        CT_DIR=$JA_RUN_DIR/$1
         CT_ROOT=$CT_DIR/root
         CT_OUT=$CT_DIR/stdout
         CT_ERR=$CT_DIR/stderr
+}
+
+# ct_prepare NAME ROOTFS: fresh copy of ROOTFS with the staged install on top.
+ct_prepare() {
+        local name=$1 rootfs=$2
+        ct_set_paths "$name"
         mkdir -p "$CT_DIR"
         CT_DIRS+=("$CT_DIR")
         log "preparing $name: copy of $rootfs with the staged install"
@@ -229,12 +205,6 @@ ct_prepare() {
         # The cached rootfs keeps debootstrap's /etc/machine-id. All copies share it, which is
         # harmless: boots never overlap, and each copy has its own /var/log/journal. (An empty
         # /etc/machine-id, as in many images, passes the suite too: systemd makes a transient one.)
-}
-
-pid_alive() {
-        local state
-        state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-        [[ -n $state && $state != Z ]]
 }
 
 # ct_boot COMMAND [NSPAWN-ARGS...]: boot the prepared copy with COMMAND as the container's PID 1.
@@ -255,21 +225,36 @@ ct_boot() {
                 echo "$!" >"$CT_DIR/outcat.pid"
                 exec 2> >(exec cat >"$CT_ERR")
                 echo "$!" >"$CT_DIR/errcat.pid"
-                # --kill-signal: SIGTERM to nspawn then sends SIGRTMIN+3 (orderly poweroff) to
-                # PID 1; without --boot nspawn would otherwise just kill the payload.
-                exec systemd-nspawn -D "$CT_ROOT" --machine="$CT_NAME" --console=pipe \
-                        --register=no --keep-unit --kill-signal=SIGRTMIN+3 "$@" "$cmd" </dev/null
+                ct_exec_nspawn "$cmd" "$@"
         ) &
         CT_NSPAWN_PID=$!
         log "booting $CT_NAME: nspawn pid $CT_NSPAWN_PID, $cmd ${*:-}"
+        ct_await_readers
+        wait_until 30 "PID 1 of $CT_NAME to be systemd" ct_find_pid1 ||
+                ct_boot_failed "PID 1 never became systemd"
+        log "container $CT_NAME: PID 1 is host pid $CT_PID1"
+}
+
+# ct_exec_nspawn COMMAND [NSPAWN-ARGS...]: become systemd-nspawn, booting the prepared copy with
+# COMMAND as PID 1. The end of the boot's subshell (ct_boot, bench_ct_boot), once its stdout and
+# stderr are the pipes.
+ct_exec_nspawn() {
+        local cmd=$1
+        shift
+        # --kill-signal: SIGTERM to nspawn then sends SIGRTMIN+3 (orderly poweroff) to PID 1;
+        # without --boot nspawn would otherwise just kill the payload.
+        exec systemd-nspawn -D "$CT_ROOT" --machine="$CT_NAME" --console=pipe \
+                --register=no --keep-unit --kill-signal=SIGRTMIN+3 "$@" "$cmd" </dev/null
+}
+
+# ct_await_readers: once nspawn runs ($CT_NSPAWN_PID), wait for the readers of its pipes and take
+# their PIDs (CT_OUTCAT_PID, CT_ERRCAT_PID). PID 1 is not known yet: CT_PID1 is emptied.
+ct_await_readers() {
         wait_until 10 "the stdout/stderr readers of $CT_NAME" ct_have_readers ||
                 ct_boot_failed "the pipe readers did not start"
         CT_OUTCAT_PID=$(<"$CT_DIR/outcat.pid")
         CT_ERRCAT_PID=$(<"$CT_DIR/errcat.pid")
         CT_PID1=
-        wait_until 30 "PID 1 of $CT_NAME to be systemd" ct_find_pid1 ||
-                ct_boot_failed "PID 1 never became systemd"
-        log "container $CT_NAME: PID 1 is host pid $CT_PID1"
 }
 
 ct_have_readers() {
@@ -277,20 +262,11 @@ ct_have_readers() {
         [[ -s $CT_DIR/outcat.pid && -s $CT_DIR/errcat.pid ]]
 }
 
-# The container's PID 1 is the child of nspawn that lives in another PID namespace (the cats are
-# children of nspawn too). It first runs the entrypoint (e.g. systemd-bootstrap), which must exec
-# systemd: wait until its comm is "systemd".
+# Has the container's PID 1 become systemd yet (nspawn_systemd_child)? nspawn exiting before that
+# fails the boot.
 ct_find_pid1() {
-        local child my_ns
         pid_alive "$CT_NSPAWN_PID" || ct_boot_failed "systemd-nspawn exited"
-        my_ns=$(readlink /proc/self/ns/pid)
-        for child in $(pgrep -P "$CT_NSPAWN_PID" || true); do
-                [[ $(readlink "/proc/$child/ns/pid" 2>/dev/null) != "$my_ns" ]] || continue
-                [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]] || return 1
-                CT_PID1=$child
-                return 0
-        done
-        return 1
+        nspawn_systemd_child
 }
 
 ct_boot_failed() {
@@ -369,6 +345,26 @@ ct_gone() {
         ! pid_alive "$CT_NSPAWN_PID"
 }
 
+# boot NAME [NSPAWN-ARGS...]: fresh copy of $ROOTFS (ensure_rootfs), installed, booted with
+# $ENTRYPOINT as PID 1, and running. ROOTFS and ENTRYPOINT: set by test/integration/run.sh and
+# run-forwarder.sh, whose boots these are.
+boot() {
+        local name=$1
+        shift
+        ct_prepare "$name" "$ROOTFS"
+        ct_boot "$ENTRYPOINT" "$@"
+        ct_wait_running 90
+}
+
+# check_poweroff NAME: after the orderly poweroff nspawn exits 0 (the shim is also loaded into
+# systemd-shutdown, which runs as PID 1, and must not get in its way).
+check_poweroff() {
+        local name=$1
+        ct_stop
+        check "$name/clean-poweroff" "systemd-nspawn exit status '$CT_EXIT_STATUS' after SIGTERM" \
+                test "$CT_EXIT_STATUS" = 0
+}
+
 ct_readers_done() {
         ! pid_alive "${CT_OUTCAT_PID:-0}" && ! pid_alive "${CT_ERRCAT_PID:-0}"
 }
@@ -393,43 +389,49 @@ ct_dump_debug() {
 # EXIT trap: stop whatever is still running, remove the scratch directories (unless JA_KEEP=1),
 # print the summary. The exit status is non-zero if anything failed or the run was cut short.
 ja_cleanup() {
-        local rc=$? d
-        set +e
-        # A closed stdout/stderr (e.g. `| head`) must not kill us halfway through the cleanup.
-        trap '' PIPE
-        if ((rc != 0)) && ! grep -q '^FAIL setup: ' "$JA_RESULTS"; then
-                printf 'FAIL run: ended early with status %s\n' "$rc" >>"$JA_RESULTS"
-        fi
+        local rc=$?
+        ja_cleanup_begin "$rc"
         ct_stop
+        ja_cleanup_end "$rc" journalagent-it
+}
+
+# ja_trap_exit CLEANUP: CLEANUP (ja_cleanup or a suite's own) is the EXIT trap, and whatever ends
+# the run goes through it: SIGINT, SIGTERM, and a reader of our output going away (`| head`),
+# whose SIGPIPE would otherwise kill the script without cleanup, leaving the container running.
+ja_trap_exit() {
+        # shellcheck disable=SC2064 # CLEANUP is the name of the function, expanded now on purpose
+        trap "$1" EXIT
+        trap 'log "interrupted (SIGINT), cleaning up"; exit 130' INT
+        trap 'log "interrupted (SIGTERM), cleaning up"; exit 143' TERM
+        trap 'exit 141' PIPE
+}
+
+# ja_cleanup_begin STATUS: the start of every suite's EXIT trap, STATUS being the exit status it
+# was entered with. The cleanup goes on whatever fails in it, a closed stdout/stderr (`| head`)
+# must not kill it halfway, and a run cut short counts as a failure (unless a FATAL already did).
+ja_cleanup_begin() {
+        set +e
+        trap '' PIPE
+        if (($1 != 0)) && ! grep -q '^FAIL setup: ' "$JA_RESULTS"; then
+                printf 'FAIL run: ended early with status %s\n' "$1" >>"$JA_RESULTS"
+        fi
+}
+
+# ja_cleanup_end STATUS PREFIX: the end of every suite's EXIT trap, once its containers are
+# stopped: the summary, then the scratch space removed (unless JA_KEEP=1; only a run directory of
+# the suite's own PREFIX, e.g. journalagent-it, made by its results_init), then exit with STATUS,
+# or 1 if a check failed.
+ja_cleanup_end() {
+        local rc=$1 prefix=$2 d
         [[ ${JA_KEEP:-0} != 1 ]] || log "JA_KEEP=1: leaving $JA_RUN_DIR"
         if ! print_summary && ((rc == 0)); then
                 rc=1
         fi
-        if [[ ${JA_KEEP:-0} != 1 && $JA_RUN_DIR == "$JA_WORKDIR"/journalagent-it.* ]]; then
+        if [[ ${JA_KEEP:-0} != 1 && $JA_RUN_DIR == "$JA_WORKDIR/$prefix".* ]]; then
                 for d in "${CT_DIRS[@]}"; do remove_tree "$d"; done
                 remove_tree "$JA_RUN_DIR"
         fi
         exit "$rc"
-}
-
-# ---- waiting -------------------------------------------------------------------------------
-
-# wait_until TIMEOUT_S DESCRIPTION CMD...: poll CMD until it succeeds; after TIMEOUT_S seconds say
-# what was being waited for and return 1.
-wait_until() {
-        local timeout=$1 desc=$2 deadline
-        shift 2
-        deadline=$(($(now_ms) + timeout * 1000))
-        while :; do
-                if "$@"; then
-                        return 0
-                fi
-                if (($(now_ms) >= deadline)); then
-                        log "timed out after ${timeout}s waiting for $desc"
-                        return 1
-                fi
-                sleep "${JA_POLL_INTERVAL:-0.2}"
-        done
 }
 
 # ---- what reached stdout ---------------------------------------------------------------------

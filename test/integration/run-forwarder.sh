@@ -58,6 +58,18 @@ check_arrives() {
         fi
 }
 
+# check_still_forwarding NAME TAG: after what case NAME did to it, journalagent.service runs and a
+# new probe line (uniq_tag TAG, left in PROBE) reaches stdout within 2 s.
+check_still_forwarding() {
+        local name=$1 t0
+        check "$name/forwarder-running" "journalagent.service: $(unit_prop journalagent.service ActiveState)" \
+                unit_running journalagent.service
+        PROBE=$(uniq_tag "$2")
+        t0=$(now_ms)
+        in_ct systemd-cat -t ja-probe echo "$PROBE"
+        check_arrives "$name/probe-within-2s" 2 "$t0" "a probe line" out_has_message "$PROBE"
+}
+
 # complete_lines FILE: FILE without an unterminated last line (a write still being copied).
 complete_lines() {
         head -n "$(wc -l <"$1")" "$1"
@@ -403,17 +415,11 @@ case_corrupt_cursor() {
                 out_has_message "$tag-before"
         check_arrives "$name/line-logged-after-start-on-stdout" 5 "$t0" "the line logged after the start" \
                 out_has_message "$tag-after"
-        check "$name/forwarder-running" "journalagent.service: $(unit_prop journalagent.service ActiveState)" \
-                unit_running journalagent.service
-        local probe
-        probe=$(uniq_tag corrupt-probe)
-        t0=$(now_ms)
-        in_ct systemd-cat -t ja-probe echo "$probe"
-        check_arrives "$name/probe-within-2s" 2 "$t0" "a probe line" out_has_message "$probe"
+        check_still_forwarding "$name" corrupt-probe
         wait_until 5 "a valid cursor record in /var/lib/journalagent/cursor" \
-                cursor_file_at_or_after /var/lib/journalagent/cursor "$(out_cursor_of "$probe")" || true
+                cursor_file_at_or_after /var/lib/journalagent/cursor "$(out_cursor_of "$PROBE")" || true
         check "$name/cursor-file-rewritten" "/var/lib/journalagent/cursor: '$(head -c 80 "$CT_ROOT/var/lib/journalagent/cursor" | tr '\n' ' ')'" \
-                cursor_file_at_or_after /var/lib/journalagent/cursor "$(out_cursor_of "$probe")"
+                cursor_file_at_or_after /var/lib/journalagent/cursor "$(out_cursor_of "$PROBE")"
         check_every_entry_on_stdout "$name/every-boot-entry-on-stdout"
 }
 
@@ -477,13 +483,7 @@ case_vacuumed_cursor() {
         check "$name/lost-count-matches-journal" \
                 "warning says '${lost:-no count}' entries lost, the vacuumed file held $after_saved entries after the cursor" \
                 test "${lost:-0}" -eq "$after_saved"
-        check "$name/forwarder-running" "journalagent.service: $(unit_prop journalagent.service ActiveState)" \
-                unit_running journalagent.service
-        local probe
-        probe=$(uniq_tag vac-probe)
-        t0=$(now_ms)
-        in_ct systemd-cat -t ja-probe echo "$probe"
-        check_arrives "$name/probe-within-2s" 2 "$t0" "a probe line" out_has_message "$probe"
+        check_still_forwarding "$name" vac-probe
         check_every_entry_on_stdout "$name/every-remaining-entry-on-stdout"
 }
 
@@ -496,29 +496,11 @@ lost_warning_on_stdout() {
 
 # ==== the run =====================================================================================
 
-boot() {
-        local name=$1
-        shift
-        ct_prepare "$name" "$ROOTFS"
-        ct_boot "$ENTRYPOINT" "$@"
-        ct_wait_running 90
-}
-
-check_poweroff() {
-        local name=$1
-        ct_stop
-        check "$name/clean-poweroff" "systemd-nspawn exit status '$CT_EXIT_STATUS' after SIGTERM" \
-                test "$CT_EXIT_STATUS" = 0
-}
-
 main() {
         check_prerequisites
         [[ -x build/journalagent-attach ]] || die "build/journalagent-attach is missing: run 'make all' first"
         ja_results_init
-        trap ja_cleanup EXIT
-        trap 'log "interrupted (SIGINT), cleaning up"; exit 130' INT
-        trap 'log "interrupted (SIGTERM), cleaning up"; exit 143' TERM
-        trap 'exit 141' PIPE
+        ja_trap_exit ja_cleanup
         local t_start
         t_start=$(now_ms)
         ROOTFS=$(ensure_rootfs bookworm)

@@ -369,33 +369,10 @@ case_shutdown() {
 
 # ---- the run ------------------------------------------------------------------------------
 
-# boot NAME [NSPAWN-ARGS...]: fresh copy of the rootfs, installed, booted, and running.
-boot() {
-        local name=$1
-        shift
-        ct_prepare "$name" "$ROOTFS"
-        ct_boot "$ENTRYPOINT" "$@"
-        ct_wait_running 90
-}
-
-# After the orderly poweroff: nspawn exits 0 (the shim is also loaded into systemd-shutdown,
-# which runs as PID 1, and must not get in its way).
-check_poweroff() {
-        local name=$1
-        ct_stop
-        check "$name/clean-poweroff" "systemd-nspawn exit status '$CT_EXIT_STATUS' after SIGTERM" \
-                test "$CT_EXIT_STATUS" = 0
-}
-
 main() {
         check_prerequisites
         ja_results_init
-        trap ja_cleanup EXIT
-        trap 'log "interrupted (SIGINT), cleaning up"; exit 130' INT
-        trap 'log "interrupted (SIGTERM), cleaning up"; exit 143' TERM
-        # Without this, a reader of our output going away (`| head`) kills the script by SIGPIPE
-        # without cleanup, leaving the container running.
-        trap 'exit 141' PIPE
+        ja_trap_exit ja_cleanup
         ROOTFS=$(ensure_rootfs bookworm)
         stage_install
 

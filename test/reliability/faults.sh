@@ -139,45 +139,43 @@ probe_seen() {
 
 # ---- 1. faults --------------------------------------------------------------------------------
 
+# kills_with_restarts UNIT WHAT N PAUSE_S: N times: wait for UNIT to run, SIGKILL its main process
+# (WHAT: its name in the log), wait for UNIT to be restarted, pause. Stops at the first kill that
+# is not followed by a restart. Checks CASE/restarted-after-each-kill and that the kills landed
+# mid-burst.
+kills_with_restarts() {
+        local unit=$1 what=$2 n=$3 pause=$4 k pid killed=0
+        for ((k = 1; k <= n; k++)); do
+                wait_until 30 "$unit to run before kill $k" unit_active_with_pid "$unit" || break
+                pid=$(unit_main_pid "$unit")
+                fault_mark "$k" "SIGKILL $what (pid $pid)"
+                kill_in_ct "$pid"
+                wait_restart "$unit" "$pid" "kill $k" || break
+                killed=$k
+                sleep "$pause"
+        done
+        check "$CASE_NAME/restarted-after-each-kill" "only $killed of $n SIGKILLs were followed by a restart" \
+                test "$killed" -eq "$n"
+        check_mid_burst "$n"
+}
+
 case_fwd_kill() {
-        local name=$1 k pid killed=0 n=10
+        local name=$1 n=10
         case_begin "$name"
         burst_start "$(tag_of "$name")" 16
         sleep 1
-        for ((k = 1; k <= n; k++)); do
-                wait_until 30 "$FWD to run before kill $k" unit_active_with_pid "$FWD" || break
-                pid=$(unit_main_pid "$FWD")
-                fault_mark "$k" "SIGKILL journalagent (pid $pid)"
-                kill_in_ct "$pid"
-                wait_restart "$FWD" "$pid" "kill $k" || break
-                killed=$k
-                sleep 0.3
-        done
-        check "$name/restarted-after-each-kill" "only $killed of $n SIGKILLs were followed by a restart" \
-                test "$killed" -eq "$n"
-        check_mid_burst "$n"
+        kills_with_restarts "$FWD" journalagent "$n" 0.3
         burst_finish 90
         case_count "$n"
 }
 
 case_broker_kill() {
-        local name=$1 k pid killed=0 n=10 fwd0
+        local name=$1 n=10 fwd0
         case_begin "$name"
         fwd0=$(unit_main_pid "$FWD")
         burst_start "$(tag_of "$name")" 10
         sleep 1
-        for ((k = 1; k <= n; k++)); do
-                wait_until 30 "$BROKER to run before kill $k" unit_active_with_pid "$BROKER" || break
-                pid=$(unit_main_pid "$BROKER")
-                fault_mark "$k" "SIGKILL journalagent-broker (pid $pid)"
-                kill_in_ct "$pid"
-                wait_restart "$BROKER" "$pid" "kill $k" || break
-                killed=$k
-                sleep 0.2
-        done
-        check "$name/restarted-after-each-kill" "only $killed of $n SIGKILLs were followed by a restart" \
-                test "$killed" -eq "$n"
-        check_mid_burst "$n"
+        kills_with_restarts "$BROKER" journalagent-broker "$n" 0.2
         wait_until 10 "the restarted broker to hold the runtime's stdout" broker_holds_runtime_stdout || true
         check "$name/broker-holds-runtime-stdout" \
                 "after the kills the broker says '$(broker_status_line)', the runtime's stdout is pipe:[$(runtime_stdout_inode)]" \
@@ -677,25 +675,13 @@ healthy_or_reboot() {
 }
 
 rel_cleanup() {
-        local rc=$? d
-        set +e
-        trap '' PIPE
-        if ((rc != 0)) && ! grep -q '^FAIL setup: ' "$JA_RESULTS"; then
-                printf 'FAIL run: ended early with status %s\n' "$rc" >>"$JA_RESULTS"
-        fi
+        local rc=$?
+        ja_cleanup_begin "$rc"
         [[ -n ${CT_OUTCAT_PID:-} ]] && kill -CONT "$CT_OUTCAT_PID" 2>/dev/null
         rel_ct_stop
         rel_docker_remove_all
         rel_report
-        [[ ${JA_KEEP:-0} != 1 ]] || log "JA_KEEP=1: leaving $JA_RUN_DIR"
-        if ! print_summary && ((rc == 0)); then
-                rc=1
-        fi
-        if [[ ${JA_KEEP:-0} != 1 && $JA_RUN_DIR == "$JA_WORKDIR"/journalagent-it.* ]]; then
-                for d in "${CT_DIRS[@]}"; do remove_tree "$d"; done
-                remove_tree "$JA_RUN_DIR"
-        fi
-        exit "$rc"
+        ja_cleanup_end "$rc" journalagent-it
 }
 
 # The table on stdout and in test/reliability/results.md.
@@ -761,10 +747,7 @@ main() {
         REL_TABLE=$JA_RUN_DIR/table
         : >"$REL_TABLE"
         : >"$REL_TABLE.result"
-        trap rel_cleanup EXIT
-        trap 'log "interrupted (SIGINT), cleaning up"; exit 130' INT
-        trap 'log "interrupted (SIGTERM), cleaning up"; exit 143' TERM
-        trap 'exit 141' PIPE
+        ja_trap_exit rel_cleanup
         counting_selftest
         local runtime suite c cases
         for runtime in $REL_RUNTIMES; do

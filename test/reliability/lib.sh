@@ -22,14 +22,7 @@ REL_PIPE_BUF=4096
 
 rel_prerequisites() {
         ((EUID == 0)) || die "must run as root (systemd-nspawn, nsenter, cgroups): sudo test/reliability/faults.sh"
-        need_cmd systemd-nspawn systemd-container
-        need_cmd debootstrap debootstrap
-        need_cmd jq jq
-        need_cmd nsenter util-linux
-        need_cmd flock util-linux
-        need_cmd findmnt util-linux
-        need_cmd pgrep procps
-        need_cmd timeout coreutils
+        need_nspawn_tools
         need_cmd sha256sum coreutils
         need_cmd make make
         need_cmd cc build-essential
@@ -226,11 +219,10 @@ rel_docker_image() {
 # rel_boot_docker SUITE NAME: docker run -d of the project image, running.
 rel_boot_docker() {
         local suite=$1 name=$2 flags pid
+        ct_set_paths "$name"
+        # Docker's container: a name unique on the host, and no root file system of ours.
         CT_NAME=ja-rel-$name-$$
-        CT_DIR=$JA_RUN_DIR/$name
         CT_ROOT=
-        CT_OUT=$CT_DIR/stdout
-        CT_ERR=$CT_DIR/stderr
         mkdir -p "$CT_DIR/journal"
         CT_DIRS+=("$CT_DIR")
         printf '[Journal]\nRateLimitIntervalSec=0\n' >"$CT_DIR/50-ja-reliability.conf"
@@ -356,23 +348,32 @@ host_pid_of() {
 
 # ---- bursts ------------------------------------------------------------------------------------
 
-# burst_start TAG SECONDS [LINES]: in the background, log LINES numbered lines "TAG-1".."TAG-N"
-# with SYSLOG_IDENTIFIER=ja-burst from inside the container, paced in 200 chunks over about
-# SECONDS seconds so that the faults of the case land in the middle of it. Sets BURST_PID.
-burst_start() {
-        local tag=$1 secs=$2 lines=${3:-$REL_BURST_LINES} chunks=200 per pause
+# burst_script TAG SECONDS LINES: the sh script, run inside the container, of a burst: LINES
+# numbered lines "TAG-1".."TAG-N" to systemd-cat -t ja-burst, in 200 chunks over about SECONDS
+# seconds.
+burst_script() {
+        local tag=$1 secs=$2 lines=$3 chunks=200 per pause
         per=$(((lines + chunks - 1) / chunks))
         # Each chunk costs a few ms besides its pause: aim a little short.
         pause=$(awk -v s="$secs" -v c="$chunks" 'BEGIN { p = s / c - 0.006; if (p < 0) p = 0; printf "%.3f", p }')
         # shellcheck disable=SC2016 # expanded by the shell inside the container
-        JA_IN_CT_TIMEOUT=$((secs * 4 + 120)) in_ct sh -c '
+        echo '
                 i=0; n='"$lines"'; per='"$per"'
                 while [ $((i * per)) -lt $n ]; do
                         last=$(((i + 1) * per)); [ $last -le $n ] || last=$n
                         seq $((i * per + 1)) $last
                         i=$((i + 1))
                         sleep '"$pause"'
-                done | sed -u "s/^/'"$tag"'-/" | systemd-cat -t ja-burst' &
+                done | sed -u "s/^/'"$tag"'-/" | systemd-cat -t ja-burst'
+}
+
+# burst_start TAG SECONDS [LINES]: in the background, log LINES numbered lines "TAG-1".."TAG-N"
+# with SYSLOG_IDENTIFIER=ja-burst from inside the container (burst_script), paced over about
+# SECONDS seconds so that the faults of the case land in the middle of it. Sets BURST_PID.
+burst_start() {
+        local tag=$1 secs=$2 lines=${3:-$REL_BURST_LINES} script
+        script=$(burst_script "$tag" "$secs" "$lines")
+        JA_IN_CT_TIMEOUT=$((secs * 4 + 120)) in_ct sh -c "$script" &
         BURST_PID=$!
         BURST_TAG=$tag
         BURST_T0=$(now_ms)
@@ -385,19 +386,10 @@ burst_start() {
 # nsenter (outside the container) then stops itself too and never reaps its child, which holds
 # up the halt until systemd-shutdown's 90 s timeout. Sets BURST_UNIT (BURST_PID empty).
 burst_start_unit() {
-        local tag=$1 secs=$2 lines=${3:-$REL_BURST_LINES} chunks=200 per pause
-        per=$(((lines + chunks - 1) / chunks))
-        pause=$(awk -v s="$secs" -v c="$chunks" 'BEGIN { p = s / c - 0.006; if (p < 0) p = 0; printf "%.3f", p }')
+        local tag=$1 secs=$2 lines=${3:-$REL_BURST_LINES}
         BURST_UNIT=ja-burst-$tag
-        # shellcheck disable=SC2016 # expanded by the shell inside the container
-        in_ct systemd-run --quiet --unit="$BURST_UNIT" --property=StandardOutput=null sh -c '
-                i=0; n='"$lines"'; per='"$per"'
-                while [ $((i * per)) -lt $n ]; do
-                        last=$(((i + 1) * per)); [ $last -le $n ] || last=$n
-                        seq $((i * per + 1)) $last
-                        i=$((i + 1))
-                        sleep '"$pause"'
-                done | sed -u "s/^/'"$tag"'-/" | systemd-cat -t ja-burst'
+        in_ct systemd-run --quiet --unit="$BURST_UNIT" --property=StandardOutput=null \
+                sh -c "$(burst_script "$tag" "$secs" "$lines")"
         BURST_PID=
         BURST_TAG=$tag
         BURST_T0=$(now_ms)

@@ -111,11 +111,7 @@ safety_results_init() {
 # space unless JA_KEEP=1. Non-zero exit status if anything failed or the run was cut short.
 safety_cleanup() {
         local rc=$? pid
-        set +e
-        trap '' PIPE
-        if ((rc != 0)) && ! grep -q '^FAIL setup: ' "$JA_RESULTS"; then
-                printf 'FAIL run: ended early with status %s\n' "$rc" >>"$JA_RESULTS"
-        fi
+        ja_cleanup_begin "$rc"
         if [[ -s $JA_RUN_DIR/live-nspawn ]]; then
                 while read -r pid; do
                         pid_alive "$pid" || continue
@@ -126,14 +122,7 @@ safety_cleanup() {
                                 kill -KILL "$pid" 2>/dev/null
                 done <"$JA_RUN_DIR/live-nspawn"
         fi
-        [[ ${JA_KEEP:-0} != 1 ]] || log "JA_KEEP=1: leaving $JA_RUN_DIR"
-        if ! print_summary && ((rc == 0)); then
-                rc=1
-        fi
-        if [[ ${JA_KEEP:-0} != 1 && $JA_RUN_DIR == "$JA_WORKDIR"/journalagent-safety.* ]]; then
-                remove_tree "$JA_RUN_DIR"
-        fi
-        exit "$rc"
+        ja_cleanup_end "$rc" journalagent-safety
 }
 
 # ct_prepare_overlay NAME ROOTFS: as lib.sh's ct_prepare (same CT_* globals), but the copy is an
@@ -141,11 +130,7 @@ safety_cleanup() {
 # overlay is unmounted by remove_tree (ct_case_end, or the final cleanup).
 ct_prepare_overlay() {
         local name=$1 rootfs=$2
-        CT_NAME=$name
-        CT_DIR=$JA_RUN_DIR/$name
-        CT_ROOT=$CT_DIR/root
-        CT_OUT=$CT_DIR/stdout
-        CT_ERR=$CT_DIR/stderr
+        ct_set_paths "$name"
         mkdir -p "$CT_DIR/upper" "$CT_DIR/work" "$CT_ROOT"
         CT_DIRS+=("$CT_DIR")
         log "preparing $name: overlay on $rootfs with the staged install"

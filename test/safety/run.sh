@@ -494,10 +494,7 @@ main() {
         t0=$(now_ms)
         safety_prerequisites
         safety_results_init
-        trap safety_cleanup EXIT
-        trap 'log "interrupted (SIGINT), cleaning up"; exit 130' INT
-        trap 'log "interrupted (SIGTERM), cleaning up"; exit 143' TERM
-        trap 'exit 141' PIPE
+        ja_trap_exit safety_cleanup
         ROOTFS=$(ensure_rootfs bookworm)
         stage_install
         safety_stage_tools

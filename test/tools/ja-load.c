@@ -117,11 +117,62 @@ static enum reply read_reply(int fd, int *ret_error) {
         return REPLY_OTHER;
 }
 
+/* Waits until DEADLINE (now_ms) for one reply on each of the OPEN connections of P[0..N) that are
+ * still open (fd >= 0), hands it to ON_REPLY and closes that connection (fd -1). Returns how many
+ * are still open when the deadline has passed, or -1 if poll() fails. */
+static long collect_replies(struct pollfd *p, unsigned n, unsigned long open, long long deadline,
+                            void (*on_reply)(enum reply r, int err, void *userdata),
+                            void *userdata) {
+        while (open > 0) {
+                long long left = deadline - now_ms();
+                int k;
+
+                if (left <= 0)
+                        break;
+                k = poll(p, n, (int) left);
+                if (k < 0 && errno != EINTR)
+                        return -1;
+                for (unsigned i = 0; k > 0 && i < n; i++) {
+                        int err = 0;
+                        enum reply r;
+
+                        if (p[i].fd < 0 || !p[i].revents)
+                                continue;
+                        r = read_reply(p[i].fd, &err);
+                        if (r == REPLY_NONE)
+                                continue;
+                        on_reply(r, err, userdata);
+                        close(p[i].fd);
+                        p[i].fd = -1;
+                        open--;
+                }
+        }
+        return (long) open;
+}
+
+struct fetch_tally {
+        unsigned long served, errors, closed;
+        int first_errno;
+};
+
+static void fetch_tally_reply(enum reply r, int err, void *userdata) {
+        struct fetch_tally *t = userdata;
+
+        if (r == REPLY_FDS)
+                t->served++;
+        else if (r == REPLY_CLOSED)
+                t->closed++;
+        else {
+                t->errors++;
+                t->first_errno = t->first_errno ?: err;
+        }
+}
+
 static int do_fetch(unsigned n, unsigned rounds, unsigned timeout_s) {
         struct pollfd *p = calloc(n, sizeof(*p));
-        unsigned long served = 0, errors = 0, closed = 0, noreply = 0, connect_failed = 0;
+        struct fetch_tally t = {0};
+        unsigned long noreply = 0, connect_failed = 0;
         long long t0 = now_ms(), max_round = 0;
-        int first_errno = 0;
 
         if (!p || ensure_nofile(n + 16) < 0)
                 return 1;
@@ -136,7 +187,7 @@ static int do_fetch(unsigned n, unsigned rounds, unsigned timeout_s) {
                         p[i] = (struct pollfd){.fd = -1, .events = POLLIN};
                         if (fd < 0) {
                                 connect_failed++;
-                                first_errno = first_errno ?: -fd;
+                                t.first_errno = t.first_errno ?: -fd;
                                 continue;
                         }
                         p[i].fd = fd;
@@ -147,44 +198,15 @@ static int do_fetch(unsigned n, unsigned rounds, unsigned timeout_s) {
                         if (p[i].fd < 0)
                                 continue;
                         if (fdpass_send(p[i].fd, &m, NULL, 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-                                errors++;
+                                t.errors++;
                                 close(p[i].fd);
                                 p[i].fd = -1;
                                 continue;
                         }
                         open++;
                 }
-                while (open > 0) {
-                        long long left = deadline - now_ms();
-                        int k;
-
-                        if (left <= 0)
-                                break;
-                        k = poll(p, n, (int) left);
-                        if (k < 0 && errno != EINTR)
-                                return 1;
-                        for (unsigned i = 0; k > 0 && i < n; i++) {
-                                int err = 0;
-                                enum reply r;
-
-                                if (p[i].fd < 0 || !p[i].revents)
-                                        continue;
-                                r = read_reply(p[i].fd, &err);
-                                if (r == REPLY_NONE)
-                                        continue;
-                                if (r == REPLY_FDS)
-                                        served++;
-                                else if (r == REPLY_CLOSED)
-                                        closed++;
-                                else {
-                                        errors++;
-                                        first_errno = first_errno ?: err;
-                                }
-                                close(p[i].fd);
-                                p[i].fd = -1;
-                                open--;
-                        }
-                }
+                if (collect_replies(p, n, open, deadline, fetch_tally_reply, &t) < 0)
+                        return 1;
                 for (unsigned i = 0; i < n; i++)
                         if (p[i].fd >= 0) {
                                 noreply++;
@@ -195,16 +217,37 @@ static int do_fetch(unsigned n, unsigned rounds, unsigned timeout_s) {
         }
         printf("fetch: n=%u rounds=%u served=%lu errors=%lu closed=%lu noreply=%lu "
                "connect_failed=%lu ms=%lld max_round_ms=%lld first_error=%s\n",
-               n, rounds, served, errors, closed, noreply, connect_failed, now_ms() - t0, max_round,
-               first_errno ? strerrorname_np(first_errno) : "none");
+               n, rounds, t.served, t.errors, t.closed, noreply, connect_failed, now_ms() - t0,
+               max_round, t.first_errno ? strerrorname_np(t.first_errno) : "none");
         free(p);
-        return served == (unsigned long) n * rounds ? 0 : 1;
+        return t.served == (unsigned long) n * rounds ? 0 : 1;
+}
+
+struct idle_tally {
+        unsigned long timedout, closed, other;
+        long long t0;          /* now_ms() once all were connected */
+        long long first, last; /* ms from t0 to the first and to the last reply, or -1 */
+};
+
+static void idle_tally_reply(enum reply r, int err, void *userdata) {
+        struct idle_tally *t = userdata;
+
+        if (r == REPLY_ERROR && err == ETIMEDOUT)
+                t->timedout++;
+        else if (r == REPLY_CLOSED)
+                t->closed++;
+        else
+                t->other++;
+        if (t->first < 0)
+                t->first = now_ms() - t->t0;
+        t->last = now_ms() - t->t0;
 }
 
 static int do_idle(unsigned n, unsigned hold_s, const char *ready_file) {
         struct pollfd *p = calloc(n, sizeof(*p));
-        unsigned long timedout = 0, closed = 0, other = 0, open = 0;
-        long long t0, first = -1, last = -1, deadline;
+        struct idle_tally t = {.first = -1, .last = -1};
+        unsigned long open = 0;
+        long left_open;
 
         if (!p || ensure_nofile(n + 16) < 0)
                 return 1;
@@ -218,48 +261,18 @@ static int do_idle(unsigned n, unsigned hold_s, const char *ready_file) {
                 p[i] = (struct pollfd){.fd = fd, .events = POLLIN};
                 open++;
         }
-        t0 = now_ms();
+        t.t0 = now_ms();
         if (ready_file) {
                 FILE *f = fopen(ready_file, "w");
                 if (!f)
                         return 1;
                 fclose(f);
         }
-        deadline = t0 + hold_s * 1000LL;
-        while (open > 0) {
-                long long left = deadline - now_ms();
-                int k;
-
-                if (left <= 0)
-                        break;
-                k = poll(p, n, (int) left);
-                if (k < 0 && errno != EINTR)
-                        return 1;
-                for (unsigned i = 0; k > 0 && i < n; i++) {
-                        int err = 0;
-                        enum reply r;
-
-                        if (p[i].fd < 0 || !p[i].revents)
-                                continue;
-                        r = read_reply(p[i].fd, &err);
-                        if (r == REPLY_NONE)
-                                continue;
-                        if (r == REPLY_ERROR && err == ETIMEDOUT)
-                                timedout++;
-                        else if (r == REPLY_CLOSED)
-                                closed++;
-                        else
-                                other++;
-                        if (first < 0)
-                                first = now_ms() - t0;
-                        last = now_ms() - t0;
-                        close(p[i].fd);
-                        p[i].fd = -1;
-                        open--;
-                }
-        }
-        printf("idle: n=%u timedout=%lu closed=%lu other=%lu open=%lu first_ms=%lld last_ms=%lld\n",
-               n, timedout, closed, other, open, first, last);
+        left_open = collect_replies(p, n, open, t.t0 + hold_s * 1000LL, idle_tally_reply, &t);
+        if (left_open < 0)
+                return 1;
+        printf("idle: n=%u timedout=%lu closed=%lu other=%lu open=%ld first_ms=%lld last_ms=%lld\n",
+               n, t.timedout, t.closed, t.other, left_open, t.first, t.last);
         return 0;
 }
 
