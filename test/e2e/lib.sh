@@ -371,6 +371,25 @@ ct_restart() {
         esac
 }
 
+# ct_recreate: replace the stopped container by a new one of the same image, flags and name on
+# the same journal volume, as `docker compose up` after a change or a Kubernetes pod restart with
+# an emptyDir journal do (docker/podman only). The new container shares the host's boot ID with
+# the old one, and has a fresh /var/lib/journalagent (no cursor file).
+ct_recreate() {
+        local cli flags
+        cli=$(engine_cli "$CT_ENGINE")
+        mapfile -t flags < <(run_flags "$CT_ENGINE")
+        timeout "$JA_CMD_TIMEOUT" "$cli" rm -f "$CT_NAME" >/dev/null 2>&1 || true
+        log "$cli run -d --name $CT_NAME ${flags[*]} -v $CT_VOLUME:/var/log/journal $CT_IMAGE (same volume)"
+        # shellcheck disable=SC2034 # read by run.sh
+        CT_T0=$(now_ms)
+        timeout "$JA_CMD_TIMEOUT" "$cli" run -d --name "$CT_NAME" "${flags[@]}" \
+                -v "$CT_VOLUME:/var/log/journal" "$CT_IMAGE" >"$CT_DIR/run.out" 2>"$CT_DIR/run.err" || {
+                cat "$CT_DIR/run.err" >&2
+                return 1
+        }
+}
+
 # ct_copy_in SRC DEST: put a file into the running container.
 ct_copy_in() {
         case $CT_ENGINE in

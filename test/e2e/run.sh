@@ -24,6 +24,10 @@
 #     f      the same container started again (`docker start`; nspawn: the same directory booted
 #            again, its stdout appended to the same capture): no __CURSOR twice in the whole log,
 #            and every entry logged since the restart on stdout within 20 s
+#     h      (Docker, Podman) the container removed and a new one run on the same journal
+#            volume (compose recreate, a pod restart with an emptyDir journal): it shares the host's
+#            boot ID with the old one and has no cursor file, yet its stdout holds none of the old
+#            container's entries (--since-pid1), and every entry of its own on stdout within 20 s
 #   seccomp  + a seccomp profile under which pidfd_open and pidfd_getfd fail with ENOSYS
 #            (test/e2e/seccomp-no-pidfd.json; nspawn: --system-call-filter='~pidfd_getfd
 #            pidfd_open', EPERM) and JOURNALAGENT_STDERR_PRIORITY=err:
@@ -487,6 +491,39 @@ case_restart() {
         fi
 }
 
+# ---- h: a new container on an old container's journal volume ------------------------------
+
+# case_recreated PREFIX OLD-JOURNAL-JSON: the new container's own entries (those of the journal
+# that OLD-JOURNAL-JSON, the volume's entries before, does not have) all on stdout; none of the
+# old ones.
+case_recreated() {
+        local p=$1 old=$2 d=$CT_DIR/h n_old n_new repeated
+        mkdir -p "$d"
+        jq -r .__CURSOR "$old" | LC_ALL=C sort -u >"$d/old.cursors"
+        n_old=$(wc -l <"$d/old.cursors")
+        ((n_old > 0)) || { fail "$p/old-entries" "the volume held no entries before"; return; }
+        ct_exec journalctl -o json --no-pager >"$d/journal.json"
+        jq -r .__CURSOR "$d/journal.json" | LC_ALL=C sort -u |
+                LC_ALL=C comm -23 - "$d/old.cursors" >"$d/new.cursors"
+        n_new=$(wc -l <"$d/new.cursors")
+        ((n_new > 0)) || { fail "$p/own-entries-on-stdout" "the new container logged nothing"; return; }
+        expect_entries "$p/own-entries-on-stdout-within-${BOOT_ENTRIES_WITHIN_S}s" stdout "$d/new.cursors" "$d/journal.json"
+
+        ct_json stdout "$d/stdout.json"
+        jq -r '.__CURSOR // empty' "$d/stdout.json" | LC_ALL=C sort -u |
+                LC_ALL=C comm -12 - "$d/old.cursors" >"$d/repeated.cursors"
+        repeated=$(wc -l <"$d/repeated.cursors")
+        log "new container on the old volume: $n_old entries there before, $n_new of its own;" \
+                "$(wc -l <"$d/stdout.json") entries on its stdout, $repeated of them the old container's"
+        if ((repeated == 0)); then
+                pass "$p/none-of-the-old-containers-entries"
+        else
+                fail "$p/none-of-the-old-containers-entries" \
+                        "$repeated of the old container's $n_old entries are on the new container's stdout"
+                show_entries "$old" "$d/repeated.cursors"
+        fi
+}
+
 # ---- g: a socket the runtime hands to PID 1 --------------------------------------------------
 
 G_ANSWER=ja-e2e-passed-socket-answer
@@ -625,7 +662,8 @@ end_variant() {
         timing "$cell" "$what: whole container (ms)" $(($(now_ms) - t0))
 }
 
-# variant_main CELL: boot, a, b, the pidfd control, d (stop), f (start again).
+# variant_main CELL: boot, a, b, the pidfd control, d (stop), f (start again), h (a new container
+# on the same journal volume).
 variant_main() {
         local cell=$1 t0 fails_before
         t0=$(now_ms)
@@ -653,7 +691,34 @@ variant_main() {
                         run_case "$cell/f" case_restart "$cell/f" "$CT_DIR/d"
                 fi
         fi
-        end_variant "$cell" "main (a b d f)" "$t0" "$fails_before"
+
+        # h: a new container on the same journal volume.
+        if [[ $CT_ENGINE == nspawn ]]; then
+                na "$cell/h" "every boot of an nspawn container has a boot ID of its own: f covers booting the same journal again"
+        else
+                recreate_on_volume "$cell"
+        fi
+        end_variant "$cell" "main (a b d f h)" "$t0" "$fails_before"
+}
+
+# recreate_on_volume CELL: stop the main container, note what its journal volume holds, and run
+# a new container on that volume (case h).
+recreate_on_volume() {
+        local cell=$1 d=$CT_DIR/h-before
+        mkdir -p "$d"
+        ct_stop "$STOP_TIMEOUT_S"
+        if ! ct_persistent_journal "$d/journal.json" || [[ ! -s $d/journal.json ]]; then
+                fail "$cell/h/old-entries" "cannot read the journal volume after the stop"
+                return
+        fi
+        if ! ct_recreate; then
+                fail "$cell/h/start" "no new container on the volume"
+                return
+        fi
+        run_case "$cell/h/boot" case_boot "$cell/h"
+        if booted "$cell/h"; then
+                run_case "$cell/h" case_recreated "$cell/h" "$d/journal.json"
+        fi
 }
 
 # variant_seccomp CELL: c and e in one container.
