@@ -28,6 +28,7 @@ def throughput(ax):
     tools = [("ours", "journalagent", OURS), ("journalctl", "journalctl", JOURNALCTL),
              ("floor", "floor (raw fields)", FLOOR)]
     width = 0.27
+    top = 0
     for k, (tool, label, colour) in enumerate(tools):
         xs, ys = [], []
         for i, (mode, sink, _) in enumerate(groups):
@@ -36,12 +37,14 @@ def throughput(ax):
                 xs.append(i + (k - 1) * width)
                 ys.append(entries / w / 1000)
         ax.bar(xs, ys, width, label=label, color=colour)
+        top = max([top] + ys)
         for x, y in zip(xs, ys):
             ax.text(x, y, f"{y:.0f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(groups)), [g[2] for g in groups], fontsize=8)
     ax.set_ylabel("thousand entries/s (higher is better)")
     ax.set_title(f"Batch: {entries or 0:,} entries, -D DIR -o MODE", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, top * 1.25 or 1)  # room for the legend above the bars
+    ax.legend(fontsize=8, ncol=3, loc="upper center")
 
 
 def latency(ax):

@@ -318,11 +318,15 @@ def targets(out, ra, rb, rc, rd):
             f"{times(j['vs_j'])} (/dev/null), {times(jp['vs_j'])} (pipe), wall; "
             f"{times(j['vs_jc'])} CPU", min(j["vs_j"], jp["vs_j"]) >= 4)
         ins = ra["instr"]["ours"] / ra["instr"]["floor"] if "instr" in ra else None
-        row("JSON within 1.5× of the floor",
-            f"{times(ins, 2)} in instructions; CPU {times(j['vs_fc'], 2)} (/dev/null), "
-            f"{times(jp['vs_fc'], 2)} (pipe); wall {times(j['vs_f'], 2)} (/dev/null), "
-            f"{times(jp['vs_f'], 2)} (pipe)",
-            max(j["vs_fc"], jp["vs_fc"], ins or 0) <= 1.5)
+        row("JSON within 1.5× of the floor (to /dev/null)",
+            f"{times(ins, 2)} in instructions; CPU {times(j['vs_fc'], 2)}; wall {times(j['vs_f'], 2)}",
+            max(j["vs_fc"], j["vs_f"], ins or 0) <= 1.5)
+        # Into a pipe we write at most PIPE_BUF bytes of whole lines at a time (several writers on
+        # the container's stdout interleave only between lines); the floor writes 64 KiB.
+        row("JSON within 1.5× of the floor (into a pipe)",
+            f"CPU {times(jp['vs_fc'], 2)}; wall {times(jp['vs_f'], 2)} (our writes: ≤ 4,096 bytes of "
+            f"whole lines, the floor's: 64 KiB)",
+            max(jp["vs_fc"], jp["vs_f"]) <= 1.5)
         row("output identical to journalctl's",
             ", ".join(f"{m} {'yes' if v else 'no'}" for m, v in ra["same"].items()),
             all(ra["same"].values()))
