@@ -428,7 +428,7 @@ static bool name_printed(const struct json_scratch *s, const struct buffer *out,
         for (size_t i = 0; i < s->n_fields; i++) {
                 const struct json_field *f = s->fields + i;
 
-                if (f->data_len == hash && f->name_len == n &&
+                if (f->name_hash == hash && f->name_len == n &&
                     memcmp(out->data + f->name_off, name, n) == 0)
                         return true;
         }
@@ -465,11 +465,11 @@ static int append_fields_directly(sd_journal *j, struct buffer *out, struct json
                         return -ENOMEM;
                 if (buffer_reserve(out, name_len + 4) < 0)
                         return -ENOMEM;
-                /* Only the name's place and hash are kept (data_len holds the hash). */
+                /* Only the name's place in out and its hash are kept. */
                 s->fields[s->n_fields++] = (struct json_field){
                         .name_off = out->len + 2,
                         .name_len = name_len,
-                        .data_len = hash,
+                        .name_hash = hash,
                 };
                 memcpy(out->data + out->len, ",\"", 2);
                 memcpy(out->data + out->len + 2, data, name_len);

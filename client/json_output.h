@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <systemd/sd-journal.h>
 
@@ -24,11 +25,15 @@ struct json_options {
         char **output_fields; /* --output-fields, NULL-terminated, NULL for all */
 };
 
-/* Reusable scratch space for an entry's fields; no allocation once it has grown. */
+/* Reusable scratch space for an entry's fields; no allocation once it has grown. Printing
+ * straight from sd-journal, fields[] holds where each name went in the output and its hash (to
+ * notice a repeated name); an entry with a repeated name is copied into data and fields[] points
+ * into that copy. */
 struct json_scratch {
         struct buffer data;
         struct json_field {
                 size_t name_off, name_len, value_off, value_len, data_len;
+                uint32_t name_hash;
                 bool emitted;
         } * fields;
         size_t n_fields, cap_fields;
