@@ -104,7 +104,7 @@ uninstall:
 # ---- tests ------------------------------------------------------------------------------------
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 UNIT_TESTS := test-protocol test-fdpass test-cursor-file test-json-output test-saved-fds \
-	test-text-output
+	test-text-output test-output-writer
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Unit tests link the module under test directly (default visibility, so sanitizers work).
@@ -115,8 +115,10 @@ test_src_test-json-output  := client/json_output.c
 test_src_test-text-output  := client/text_output.c client/text_format.c client/output_format.c client/export_output.c \
 	client/json_output.c
 test_src_test-saved-fds    := preload/saved_fds.c
+test_src_test-output-writer := client/output_writer.c
 test_wrap_test-fdpass      := -Wl,--wrap=sendmsg
 test_wrap_test-cursor-file := -Wl,--wrap=pwrite
+test_wrap_test-output-writer := -Wl,--wrap=write
 
 define unit_test
 $(B)/test/$(1): test/unit/$(1).c $$(test_src_$(1)) $$(wildcard common/*.h client/*.h preload/*.h test/unit/*.h)

@@ -32,6 +32,9 @@ SINKS = ["null", "pipe"]
 def command(tool, mode, journal, a):
     if tool == "ours":
         return [a.agent, "--to=stdout", "-D", journal, "-o", mode]
+    if tool == "ours-atomic":
+        # As on the container's stdout: writes of at most PIPE_BUF bytes of whole entries.
+        return [a.agent, "--to=stdout", "--pipe-writes=atomic", "-D", journal, "-o", mode]
     if tool == "journalctl":
         return [a.journalctl, "--no-pager", "-D", journal, "-o", mode]
     return [a.floor, "-D", journal]
@@ -43,6 +46,8 @@ def variants():
         for tool in tools:
             for sink in SINKS:
                 yield mode, tool, sink
+    # Atomic writes differ from the default only into a pipe.
+    yield "json", "ours-atomic", "pipe"
 
 
 def run_once(cmd, sink):

@@ -46,6 +46,12 @@ static void help(void) {
                "     --cursor-file=FILE  Resume after the cursor in FILE and keep it updated\n"
                "     --to=WHERE          broker, stdout or auto (default): broker when our stdout\n"
                "                         is the journal, i.e. when running as a service\n"
+               "     --pipe-writes=HOW   atomic: writes to a pipe of at most PIPE_BUF (4096)\n"
+               "                         bytes of whole entries, so that other writers on the\n"
+               "                         same pipe interleave only between entries; large: up\n"
+               "                         to 64 KiB (fewer wake-ups of the reader); auto\n"
+               "                         (default): atomic on the container's stdout (--to=broker)\n"
+               "                         and with --follow, large otherwise\n"
                "     --broker-socket=PATH  Broker socket (default $%s or %s)\n"
                "     --stderr-priority=LEVEL  Entries of LEVEL or more severe go to the\n"
                "                         container's stderr, the rest to stdout\n"
@@ -122,6 +128,22 @@ static int add_fields(const char *list, char ***fields) {
 static void list_output_modes(void) {
         for (int m = 0; m < _OUTPUT_MODE_MAX; m++)
                 puts(output_mode_to_string(m));
+}
+
+/* The keywords of --to and --pipe-writes, in the order of their enums. */
+static const char *const target_names[] = {
+        [TARGET_AUTO] = "auto", [TARGET_BROKER] = "broker", [TARGET_STDOUT] = "stdout", NULL};
+static const char *const pipe_writes_names[] = {[PIPE_WRITES_AUTO] = "auto",
+                                                [PIPE_WRITES_ATOMIC] = "atomic",
+                                                [PIPE_WRITES_LARGE] = "large",
+                                                NULL};
+
+/* The index of s in the NULL-terminated names, or -1. */
+static int keyword_index(const char *s, const char *const *names) {
+        for (int i = 0; names[i]; i++)
+                if (strcmp(s, names[i]) == 0)
+                        return i;
+        return -1;
 }
 
 /* journalctl accepts "-n 5" as well as "-n5": a separate word is taken if it looks right. */
@@ -221,6 +243,7 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 ARG_STDERR_PRIORITY,
                 ARG_FACILITY,
                 ARG_SINCE_PID1,
+                ARG_PIPE_WRITES,
         };
         static const struct option long_options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -241,6 +264,7 @@ int options_parse(int argc, char *argv[], struct options *o) {
                 {"cursor-file", required_argument, NULL, ARG_CURSOR_FILE},
                 {"to", required_argument, NULL, ARG_TO},
                 {"broker-socket", required_argument, NULL, ARG_BROKER_SOCKET},
+                {"pipe-writes", required_argument, NULL, ARG_PIPE_WRITES},
                 {"stderr-priority", required_argument, NULL, ARG_STDERR_PRIORITY},
                 {"unit", required_argument, NULL, 'u'},
                 {"identifier", required_argument, NULL, 't'},
@@ -339,20 +363,25 @@ int options_parse(int argc, char *argv[], struct options *o) {
                         o->cursor_file = optarg;
                         break;
                 case ARG_TO:
-                        if (strcmp(optarg, "broker") == 0)
-                                o->target = TARGET_BROKER;
-                        else if (strcmp(optarg, "stdout") == 0)
-                                o->target = TARGET_STDOUT;
-                        else if (strcmp(optarg, "auto") == 0)
-                                o->target = TARGET_AUTO;
-                        else
+                        r = keyword_index(optarg, target_names);
+                        if (r < 0)
                                 return log_error_errno(EINVAL,
                                                        "Invalid --to=%s: expected broker, "
                                                        "stdout or auto.",
                                                        optarg);
+                        o->target = (enum output_target) r;
                         break;
                 case ARG_BROKER_SOCKET:
                         o->broker_socket = optarg;
+                        break;
+                case ARG_PIPE_WRITES:
+                        r = keyword_index(optarg, pipe_writes_names);
+                        if (r < 0)
+                                return log_error_errno(EINVAL,
+                                                       "Invalid --pipe-writes=%s: expected "
+                                                       "atomic, large or auto.",
+                                                       optarg);
+                        o->pipe_writes = (enum pipe_writes) r;
                         break;
                 case ARG_STDERR_PRIORITY:
                         o->stderr_priority = priority_from_string(optarg);

@@ -13,6 +13,14 @@ enum output_target {
         TARGET_STDOUT, /* our own stdout */
 };
 
+/* How much one write() to a pipe may hold (--pipe-writes). */
+enum pipe_writes {
+        PIPE_WRITES_AUTO,   /* atomic on the container's stdout (broker) and with --follow */
+        PIPE_WRITES_ATOMIC, /* at most PIPE_BUF bytes of whole entries: other writers on the same
+                             * pipe interleave only between entries */
+        PIPE_WRITES_LARGE,  /* up to 64 KiB of whole entries: fewer wake-ups of the reader */
+};
+
 struct options {
         bool follow;
         bool boot;               /* -b: only entries of one boot */
@@ -30,6 +38,7 @@ struct options {
         enum output_mode output; /* -o */
         char **output_fields;    /* --output-fields, NULL-terminated, each allocated */
         enum output_target target;
+        enum pipe_writes pipe_writes;
         const char *broker_socket;
         char **matches;         /* FIELD=VALUE and "+", NULL-terminated */
         struct filters filters; /* -u, -t, -T, -p, --facility, -S, -U */

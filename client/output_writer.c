@@ -33,10 +33,10 @@ int output_write_all(int fd, const void *p, size_t n) {
         return 0;
 }
 
-size_t output_batch_size(int fd) {
+size_t output_batch_size(int fd, bool pipe_shared) {
         struct stat st;
 
-        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+        if (pipe_shared && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
                 return PIPE_BUF;
         return 64 * 1024;
 }

@@ -11,6 +11,9 @@
 /* Writes all n bytes. Returns 0, -EPIPE when the reader is gone, or another -errno. */
 int output_write_all(int fd, const void *p, size_t n);
 
-/* Largest batch of whole lines to write at once: PIPE_BUF for pipes, so that several writers on
- * one pipe interleave only at line boundaries; larger for files and ttys. */
-size_t output_batch_size(int fd);
+/* Largest batch of whole entries to write at once. PIPE_BUF for a pipe that other writers may
+ * share (the container's stdout: PID 1, other forwarders, journalagent-attach services), so that
+ * they interleave only between entries: the kernel keeps writes of up to PIPE_BUF bytes whole.
+ * 64 KiB otherwise (files, ttys, a pipe of our own), where each write wakes the reader once
+ * instead of sixteen times. */
+size_t output_batch_size(int fd, bool pipe_shared);

@@ -370,5 +370,61 @@ else
         echo "FAIL stderr split: exit status"
 fi
 
+# Write sizes into a pipe (--pipe-writes), seen by strace: every write ends at an entry's end;
+# atomic writes are at most PIPE_BUF bytes (an entry larger than that alone in its write), so
+# other writers on the same pipe interleave only between entries; large writes, the default of a
+# one-shot dump, go beyond PIPE_BUF; --follow writes atomically by default.
+# write_sizes NAME ARGS...: "bytes lines ends-with-newline" per write to fd 1 into $TMP/NAME.writes.
+write_sizes() {
+        local name=$1
+        shift
+        timeout 5 strace -qq -e trace=write -e signal=none -xx -s 1048576 -o "$TMP/$name.strace" \
+                "$AGENT" --to=stdout --file="$JOURNAL" -o json -a "$@" 2>"$TMP/$name.err" |
+                cat >"$TMP/$name.out" || true
+        awk '/^write\(1, "/ {
+                s = $0; sub(/^write\(1, "/, "", s); sub(/", [0-9]+\) = [0-9]+$/, "", s)
+                n = $NF; nl = gsub(/\\x0a/, "", s)
+                print n, nl, (substr($0, length($0) - length(" = " n) - length(", " n) - 5, 5) == "\\x0a\"" ? 1 : 0)
+        }' "$TMP/$name.strace" >"$TMP/$name.writes"
+}
+# check_writes NAME WANT: WANT atomic | large.
+check_writes() {
+        local name=$1 want=$2 verdict bytes
+        bytes=$(awk '{ t += $1 } END { print t + 0 }' "$TMP/$name.writes")
+        verdict=$(awk -v want="$want" -v pipebuf=4096 '
+                { n++; if (!$3) cut++; if ($1 > pipebuf && $2 > 1) big++; if ($1 > max) max = $1 }
+                END {
+                        if (n < 2) { print "only " n + 0 " writes"; exit }
+                        if (cut) { print cut " of " n " writes end inside an entry"; exit }
+                        if (want == "atomic" && big) { print big " writes of several entries beyond PIPE_BUF"; exit }
+                        if (want == "large" && !big) { print "no write beyond PIPE_BUF (largest " max ")"; exit }
+                        print "ok"
+                }' "$TMP/$name.writes")
+        if [[ $verdict == ok && $bytes == "$(stat -c %s "$TMP/$name.out")" && $bytes -gt 65536 ]]; then
+                passed=$((passed + 1))
+        else
+                failed=$((failed + 1))
+                echo "FAIL pipe writes $name: $verdict; $bytes bytes written, $(stat -c %s "$TMP/$name.out") read ($(head -c 300 "$TMP/$name.err"))"
+        fi
+}
+command -v strace >/dev/null || die "strace not found: install it (Debian: apt-get install strace)"
+write_sizes default
+check_writes default large
+write_sizes large --pipe-writes=large
+check_writes large large
+write_sizes atomic --pipe-writes=atomic
+check_writes atomic atomic
+write_sizes follow -f --pipe-writes=auto
+check_writes follow atomic
+if "$AGENT" --to=stdout --file="$JOURNAL" --pipe-writes=bogus >/dev/null 2>"$TMP/bogus.err"; then
+        failed=$((failed + 1))
+        echo "FAIL --pipe-writes=bogus was accepted"
+elif [[ $? == 2 ]] && grep -q 'expected atomic, large or auto' "$TMP/bogus.err"; then
+        passed=$((passed + 1))
+else
+        failed=$((failed + 1))
+        echo "FAIL --pipe-writes=bogus: exit status or message ($(cat "$TMP/bogus.err"))"
+fi
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
