@@ -133,7 +133,7 @@ def main():
     ap.add_argument("--slice", required=True)
     ap.add_argument("--entries", type=int, required=True)
     ap.add_argument("--slice-entries", type=int, required=True)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--agent", default="build/journalagent")
     ap.add_argument("--floor", default="build/bench/floor")
     ap.add_argument("--journalctl", default="journalctl")

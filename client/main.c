@@ -137,8 +137,8 @@ static int open_journal(const struct options *o, sd_journal **ret) {
 /* Whether writes to a pipe must stay within PIPE_BUF (--pipe-writes). By default they do where
  * other writers are expected: on the container's stdout, which PID 1, other forwarders and
  * journalagent-attach services share, and while following, as a log shipper does. A one-shot
- * dump to a pipe of our own writes 64 KiB at a time: 1.6 times as fast into a reader such as
- * cat (make bench). */
+ * dump to a pipe of our own writes 64 KiB at a time: about 1.2 times as fast into a reader such
+ * as cat, 16 times fewer wake-ups for it (make bench, section a). */
 static bool pipe_shared(const struct options *o, enum output_target target) {
         switch (o->pipe_writes) {
         case PIPE_WRITES_ATOMIC:
