@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "journal_entry.h"
 
 void json_scratch_free(struct json_scratch *s) {
@@ -178,11 +182,42 @@ static inline bool byte_plain(unsigned char c) {
         return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
 }
 
+#ifdef __SSE2__
+/* Sixteen bytes at a time where x86-64 has them (SSE2 is part of its baseline): a quarter of
+ * the instructions of the eight-byte word for the long clean runs that most values are. */
+static inline __m128i load16(const void *s) {
+        return _mm_loadu_si128((const __m128i *) s);
+}
+
+/* Bit i set for each byte i of x that word_needs_care() would flag. Signed compares: bytes of
+ * 0x80 and up are negative, so "less than 0x20" catches them as well as the C0 range. */
+static inline unsigned care_mask16(__m128i x) {
+        __m128i care = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                    _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)));
+
+        care = _mm_or_si128(care, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+        care = _mm_or_si128(care, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+        return (unsigned) _mm_movemask_epi8(care);
+}
+
+/* Bit i set for each byte i of x that is not a field-name byte (A-Z, 0-9, _). */
+static inline unsigned non_name_mask16(__m128i x) {
+        __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+                                      _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+        __m128i name =
+                _mm_or_si128(_mm_or_si128(upper, digit), _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+
+        return ~(unsigned) _mm_movemask_epi8(name) & 0xFFFF;
+}
+#endif
+
 /* Appends s as a JSON string if it is printable (json_utf8_is_printable()) and returns 1; returns
  * 0 with out unchanged if it is not. One pass for both the test and the escaping: in printable
  * text only ", \, \t and \n need escaping, and everything else is copied as it is. Clean words
- * of eight bytes are copied as they are checked; the 8 bytes of slack allow the last word to
- * be stored whole. */
+ * of eight bytes (sixteen with SSE2) are copied as they are checked, stored whole: the output
+ * is at most 1 + 2i bytes long when i input bytes are done, and 2n + 10 are reserved. */
 static inline __attribute__((always_inline)) int append_if_printable(struct buffer *out,
                                                                      const char *s, size_t n) {
         const unsigned char *p = (const unsigned char *) s;
@@ -197,6 +232,30 @@ static inline __attribute__((always_inline)) int append_if_printable(struct buff
                 size_t stop, len;
                 uint32_t c;
 
+#ifdef __SSE2__
+                /* The sixteen bytes are stored whole even when one needs care (the slack
+                 * allows it): the bytes before it are right, and the rest is written over. */
+                for (; i + 16 <= n; i += 16, w += 16) {
+                        __m128i x = load16(p + i);
+                        unsigned care = care_mask16(x);
+
+                        _mm_storeu_si128((__m128i *) w, x);
+                        if (care) {
+                                size_t k = (size_t) __builtin_ctz(care);
+
+                                i += k, w += k;
+                                goto special;
+                        }
+                }
+                if (i == n)
+                        break;
+                /* The tail, when its last sixteen bytes are clean (as for eight below). */
+                if (n >= 16 && !care_mask16(load16(p + n - 16))) {
+                        _mm_storeu_si128((__m128i *) (w - (i - (n - 16))), load16(p + n - 16));
+                        w += n - i;
+                        break;
+                }
+#endif
                 for (; i + 8 <= n; i += 8, w += 8) {
                         uint64_t x = load_word(p + i);
 
@@ -219,6 +278,9 @@ static inline __attribute__((always_inline)) int append_if_printable(struct buff
                         *w++ = (char) p[i++];
                 if (i == stop)
                         continue;
+#ifdef __SSE2__
+        special:
+#endif
                 switch (p[i]) {
                 case '"':
                 case '\\':
@@ -296,8 +358,22 @@ static inline __attribute__((always_inline)) int
 field_name(const char *data, size_t len, const struct json_options *o, size_t *ret_name_len) {
         size_t max = len < 65 ? len : 65, n = 0;
 
+#ifdef __SSE2__
+        /* Only within the record: sd-journal's data may end at the end of a mapping. */
+        for (; n + 16 <= max; n += 16) {
+                unsigned stop = non_name_mask16(load16(data + n));
+
+                if (stop) {
+                        n += (size_t) __builtin_ctz(stop);
+                        goto name_end;
+                }
+        }
+#endif
         while (n < max && name_byte[(unsigned char) data[n]])
                 n++;
+#ifdef __SSE2__
+name_end:
+#endif
 
         /* Anything but a valid name and its '=': decide by the full rules. */
         if (n == 0 || n == max || data[n] != '=' || (data[0] >= '0' && data[0] <= '9')) {
@@ -513,8 +589,11 @@ int json_append_entry(sd_journal *j, const char *cursor, struct buffer *out,
         if (r < 0)
                 return r;
 
+        /* A cursor is printable ASCII (hex digits, letters, '=' and ';'): the one-pass copy of
+         * the field values takes it, and json_append_string() whatever else it could be. */
         if (buffer_append(out, "{\"__CURSOR\":", 12) < 0 ||
-            json_append_string(out, cursor, strlen(cursor)) < 0 ||
+            (append_if_printable(out, cursor, strlen(cursor)) <= 0 &&
+             json_append_string(out, cursor, strlen(cursor)) < 0) ||
             append_u64_member(out, MEMBER(",\"__REALTIME_TIMESTAMP\":\""), realtime) < 0 ||
             append_u64_member(out, MEMBER(",\"__MONOTONIC_TIMESTAMP\":\""), monotonic) < 0 ||
             append_id128_member(out, MEMBER(",\"_BOOT_ID\":\""), boot_id) < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for the JSON value encoder: json_append_value() works eight bytes at a time,
- * so it is checked against the obvious byte-by-byte encoding (test/unit/json-reference.h). */
+/* libFuzzer target for the JSON value encoder: json_append_value() works eight or sixteen bytes
+ * at a time, so it is checked against the obvious byte-by-byte encoding
+ * (test/unit/json-reference.h). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -233,26 +233,32 @@ static void test_value_appends(void **state) {
         buffer_free(&b);
 }
 
-/* The value encoder works eight bytes at a time: a special byte at every position of values of
- * every length up to three words, against the byte-by-byte reference. */
+/* The value encoder works eight bytes at a time, or sixteen with SSE2: a special byte at every
+ * position of values of every length up to three blocks of sixteen, alone and followed by a
+ * second one at the value's end, against the byte-by-byte reference. */
 static void test_value_word_boundaries(void **state) {
         static const char *const specials[] = {"\"",           "\\",   "\t",   "\n",
                                                "\x01",         "\x1f", "\x7f", "\xc3\xa9",
                                                "\xe2\x82\xac", "\xff", "\xc3"};
         (void) state;
 
-        for (size_t n = 1; n <= 24; n++)
+        for (size_t n = 1; n <= 48; n++)
                 for (size_t pos = 0; pos < n; pos++)
-                        for (size_t k = 0; k < sizeof(specials) / sizeof(*specials); k++) {
+                        for (size_t k = 0; k < 2 * (sizeof(specials) / sizeof(*specials)); k++) {
+                                size_t nk = sizeof(specials) / sizeof(*specials);
+                                const char *special = specials[k % nk];
                                 struct buffer expect = {};
-                                char v[32];
-                                size_t len = strlen(specials[k]), m;
+                                char v[64];
+                                size_t len = strlen(special), m;
 
                                 if (pos + len > n)
                                         continue;
                                 for (m = 0; m < n; m++)
                                         v[m] = (char) ('a' + m % 26);
-                                memcpy(v + pos, specials[k], len);
+                                /* The second half of the rounds: a '"' at the end as well. */
+                                if (k >= nk)
+                                        v[n - 1] = '"';
+                                memcpy(v + pos, special, len);
                                 assert_int_equal(json_reference_value(v, n, &expect), 0);
                                 check_value(v, n, n + 8, &defaults, str(&expect));
                                 buffer_free(&expect);
