@@ -9,6 +9,7 @@ shortly after the other, so a slow phase of a shared machine cancels out).
 """
 import collections
 import json
+import random
 import statistics
 import sys
 
@@ -52,6 +53,18 @@ def iqr(sec, case, metric, den="boot/plain"):
         return ""
     q = statistics.quantiles(rs, n=4)
     return f"({q[0]:.2f}–{q[2]:.2f})"
+
+
+def interval(sec, num, den, metric, resamples=2000):
+    """95 % bootstrap interval of the median per-round ratio, as "95 % a–b": how far the median
+    itself could be from the truth with this many rounds (the IQR says how noisy one round is).
+    Seeded, so the same samples give the same report."""
+    rs = paired(sec, num, den, metric)
+    if len(rs) < 10:
+        return ""
+    rng = random.Random(0)
+    meds = sorted(statistics.median(rng.choices(rs, k=len(rs))) for _ in range(resamples))
+    return f"95 % {meds[int(0.025 * resamples)]:.2f}–{meds[int(0.975 * resamples) - 1]:.2f}"
 
 
 def n(x, digits=0):
@@ -247,7 +260,9 @@ def section_d(out):
                "READY=1 on the host (includes the entrypoint and the shim's constructor); "
                "userspace: systemd's FinishTimestamp − UserspaceTimestamp; PID 1 CPU: the CPU "
                "time PID 1 used up to READY=1, shim included (the least disturbed by other work "
-               "on the machine). IQR: the middle half of the per-round ratios, i.e. the noise.\n")
+               "on the machine). IQR: the middle half of the per-round ratios, i.e. the noise of "
+               "one boot; the targets give a 95 % bootstrap interval of the median, the noise of "
+               "the whole run.\n")
     out.append("| configuration | wall | ÷ plain (IQR) | userspace | ÷ plain (IQR) | PID 1 CPU | ÷ plain (IQR) |")
     out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     desc = {"plain": "plain Debian 12, systemd as PID 1",
@@ -356,10 +371,13 @@ def targets(out, ra, rb, rc, rd):
         s = rd["shim"]
         worst = max(rd[c]["rw"] for c in ("shim", "file", "no-accept", "masked") if c in rd)
         row("PID 1 boot within 5 % of plain systemd",
-            f"shim {times(s['rw'], 3)} {iqr('d', 'boot/shim', 'wall_ms')} (wall), "
-            f"{times(s['ru'], 3)} (userspace), "
+            f"shim {times(s['rw'], 3)} ({interval('d', 'boot/shim', 'boot/plain', 'wall_ms')}) "
+            f"(wall), {times(s['ru'], 3)} "
+            f"({interval('d', 'boot/shim', 'boot/plain', 'userspace_ms')}) (userspace), "
             f"{times(s['rc'], 3)} (PID 1 CPU); shim ÷ same image without it "
-            f"{times(rd.get('shim_vs_noshim'), 3)} (wall); worst hostile broker {times(worst, 3)} (wall)",
+            f"{times(rd.get('shim_vs_noshim'), 3)} "
+            f"({interval('d', 'boot/shim', 'boot/no-shim', 'wall_ms')}) (wall); worst hostile "
+            f"broker {times(worst, 3)} (wall)",
             s["rw"] <= 1.05 and s["ru"] <= 1.05)
         hostile = {c: rd[c]["dw"] for c in ("file", "no-accept", "masked") if c in rd}
         row("hostile or absent broker: boot ≤ 100 ms longer than plain systemd",
@@ -500,7 +518,7 @@ def main():
                f"{meta['software']}. Load average before/after: {meta['load']} (other work was "
                "running: that is why every figure is a median of interleaved rounds, ratios are "
                "paired per round, and instruction counts are given too).\n")
-    out.append("Reproduce: `sudo make bench` (8–10 minutes here; the first run also debootstraps "
+    out.append("Reproduce: `sudo make bench` (10 minutes here; the first run also debootstraps "
                "Debian 12 and writes the benchmark journal, both cached under "
                "`${JA_CACHE:-/var/cache/journalagent}`).\n")
     summary(out)
