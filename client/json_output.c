@@ -110,69 +110,6 @@ static inline uint64_t load_word(const void *s) {
         return le64toh(x);
 }
 
-/* Length of the leading run of s that goes into a JSON string unchanged: printable ASCII other
- * than " and \. Journal values are mostly that, so it is checked eight bytes at a time; the last
- * word overlaps the one before, and a value shorter than a word is checked padded with 'A'. */
-static size_t plain_run(const unsigned char *s, size_t n) {
-        size_t i = 0;
-
-        if (n >= 8) {
-                for (; i + 8 <= n; i += 8)
-                        if (word_needs_care(load_word(s + i)))
-                                goto bytewise;
-                if (i == n || !word_needs_care(load_word(s + n - 8)))
-                        return n;
-        } else {
-                uint64_t x = BYTES('A');
-
-                memcpy(&x, s, n);
-                if (!word_needs_care(x))
-                        return n;
-        }
-bytewise:
-        while (i < n && s[i] >= 0x20 && s[i] < 0x7F && s[i] != '"' && s[i] != '\\')
-                i++;
-        return i;
-}
-
-int json_append_string(struct buffer *out, const char *s, size_t n) {
-        const unsigned char *p = (const unsigned char *) s;
-        char *w;
-
-        /* Worst case every byte becomes \u00XX. */
-        if (buffer_reserve(out, n * 6 + 2) < 0)
-                return -ENOMEM;
-        w = out->data + out->len;
-        *w++ = '"';
-        for (size_t i = 0; i < n;) {
-                size_t run = plain_run(p + i, n - i);
-                unsigned char c;
-                char e;
-
-                memcpy(w, p + i, run);
-                w += run, i += run;
-                if (i == n)
-                        break;
-                c = p[i++];
-                e = escape_table[c];
-                if (!e) {
-                        *w++ = (char) c;
-                } else if (e != 'u') {
-                        *w++ = '\\';
-                        *w++ = e;
-                } else {
-                        static const char hex[] = "0123456789abcdef";
-                        memcpy(w, "\\u00", 4);
-                        w[4] = hex[c >> 4];
-                        w[5] = hex[c & 15];
-                        w += 6;
-                }
-        }
-        *w++ = '"';
-        out->len = (size_t) (w - out->data);
-        return 0;
-}
-
 static inline void store_word(char *w, uint64_t x) {
         x = htole64(x);
         memcpy(w, &x, sizeof(x));
@@ -301,6 +238,75 @@ static inline __attribute__((always_inline)) int append_if_printable(struct buff
         return 1;
 }
 
+/* Length of the leading run of s that goes into a JSON string unchanged: printable ASCII other
+ * than " and \. Journal values are mostly that, so it is checked eight bytes at a time; the last
+ * word overlaps the one before, and a value shorter than a word is checked padded with 'A'. */
+static size_t plain_run(const unsigned char *s, size_t n) {
+        size_t i = 0;
+
+        if (n >= 8) {
+                for (; i + 8 <= n; i += 8)
+                        if (word_needs_care(load_word(s + i)))
+                                goto bytewise;
+                if (i == n || !word_needs_care(load_word(s + n - 8)))
+                        return n;
+        } else {
+                uint64_t x = BYTES('A');
+
+                memcpy(&x, s, n);
+                if (!word_needs_care(x))
+                        return n;
+        }
+bytewise:
+        while (i < n && s[i] >= 0x20 && s[i] < 0x7F && s[i] != '"' && s[i] != '\\')
+                i++;
+        return i;
+}
+
+int json_append_string(struct buffer *out, const char *s, size_t n) {
+        const unsigned char *p = (const unsigned char *) s;
+        char *w;
+        int r;
+
+        /* Printable text (a cursor always is) escapes the same either way, and the one-pass copy
+         * of the field values is the faster. */
+        r = append_if_printable(out, s, n);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        /* Worst case every byte becomes \u00XX. */
+        if (buffer_reserve(out, n * 6 + 2) < 0)
+                return -ENOMEM;
+        w = out->data + out->len;
+        *w++ = '"';
+        for (size_t i = 0; i < n;) {
+                size_t run = plain_run(p + i, n - i);
+                unsigned char c;
+                char e;
+
+                memcpy(w, p + i, run);
+                w += run, i += run;
+                if (i == n)
+                        break;
+                c = p[i++];
+                e = escape_table[c];
+                if (!e) {
+                        *w++ = (char) c;
+                } else if (e != 'u') {
+                        *w++ = '\\';
+                        *w++ = e;
+                } else {
+                        static const char hex[] = "0123456789abcdef";
+                        memcpy(w, "\\u00", 4);
+                        w[4] = hex[c >> 4];
+                        w[5] = hex[c & 15];
+                        w += 6;
+                }
+        }
+        *w++ = '"';
+        out->len = (size_t) (w - out->data);
+        return 0;
+}
+
 static int append_byte_array(struct buffer *out, const char *value, size_t n) {
         char *w;
 
@@ -365,15 +371,12 @@ field_name(const char *data, size_t len, const struct json_options *o, size_t *r
 
                 if (stop) {
                         n += (size_t) __builtin_ctz(stop);
-                        goto name_end;
+                        break; /* the loop below stops there at once */
                 }
         }
 #endif
         while (n < max && name_byte[(unsigned char) data[n]])
                 n++;
-#ifdef __SSE2__
-name_end:
-#endif
 
         /* Anything but a valid name and its '=': decide by the full rules. */
         if (n == 0 || n == max || data[n] != '=' || (data[0] >= '0' && data[0] <= '9')) {
@@ -589,11 +592,8 @@ int json_append_entry(sd_journal *j, const char *cursor, struct buffer *out,
         if (r < 0)
                 return r;
 
-        /* A cursor is printable ASCII (hex digits, letters, '=' and ';'): the one-pass copy of
-         * the field values takes it, and json_append_string() whatever else it could be. */
         if (buffer_append(out, "{\"__CURSOR\":", 12) < 0 ||
-            (append_if_printable(out, cursor, strlen(cursor)) <= 0 &&
-             json_append_string(out, cursor, strlen(cursor)) < 0) ||
+            json_append_string(out, cursor, strlen(cursor)) < 0 ||
             append_u64_member(out, MEMBER(",\"__REALTIME_TIMESTAMP\":\""), realtime) < 0 ||
             append_u64_member(out, MEMBER(",\"__MONOTONIC_TIMESTAMP\":\""), monotonic) < 0 ||
             append_id128_member(out, MEMBER(",\"_BOOT_ID\":\""), boot_id) < 0)
